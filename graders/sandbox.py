@@ -1,0 +1,413 @@
+"""Run one untrusted server program in isolation and talk to it.
+
+:class:`Sandbox` starts a student's server under the jail (``graders/_jail.py``)
+as a pexpect child: the server's stdout and stderr go to a pseudo-terminal that
+the grader drains (never to the Jupyter kernel's stderr, where nbgrader would
+score a test cell 0).  The jail reports when the server listens and on which
+port, and connects the grader's clients to it inside the server's own network
+namespace.
+
+Isolation modes, probed once per process (:func:`isolation_mode`):
+
+``"namespaces"``
+    Linux with ``unshare(1)`` and network + PID namespaces (as root, or as a
+    user through a user namespace).  Every sandbox gets a loopback-only network
+    namespace and a PID namespace: hard-coded ports never collide, and nothing
+    the server starts outlives it.
+``"fallback"``
+    Anything else (macOS; containers that forbid namespaces).  The server runs
+    in the host's network; hard-coded ports are serialised with a lock file and
+    ``SO_REUSEADDR`` is switched on for ``socketserver`` servers so TIME_WAIT
+    does not block a regrade; clean-up kills the process group and every
+    process carrying the sandbox's marker variable.  See docs/isolation.md.
+
+Set ``GRADERS_ISOLATION=fallback`` to force the fallback (tests do, to cover it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pexpect
+
+JAIL = Path(__file__).with_name("_jail.py")
+FALLBACK_SITE = Path(__file__).with_name("_fallback_site")
+OUTPUT_LIMIT = 64 * 1024  # bytes of server output kept for feedback
+
+
+class SandboxError(Exception):
+    """The sandbox itself could not be started (not the student's fault)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for the student's server (POSIX rlimits).
+
+    Units: seconds of CPU time, bytes, counts.  ``processes`` is enforced only
+    for a non-root user (Linux ignores RLIMIT_NPROC for root); see
+    docs/isolation.md for what stands in for it.
+    """
+
+    cpu_seconds: int = 60
+    address_space_bytes: int = 1 << 30
+    file_size_bytes: int = 16 << 20
+    open_files: int = 256
+    processes: int = 64
+    core_bytes: int = 0
+
+    def as_json(self) -> str:
+        return json.dumps(self.__dict__)
+
+
+@functools.lru_cache(maxsize=None)
+def isolation_mode() -> str:
+    """``"namespaces"`` when an isolated network + PID namespace can be made here."""
+    forced = os.environ.get("GRADERS_ISOLATION")
+    if forced in ("namespaces", "fallback"):
+        return forced
+    if not sys.platform.startswith("linux") or not shutil.which("unshare"):
+        return "fallback"
+    if _unshare_prefix() is None:
+        return "fallback"
+    return "namespaces"
+
+
+@functools.lru_cache(maxsize=None)
+def _unshare_prefix() -> tuple[str, ...] | None:
+    base = ("unshare", "--net", "--pid", "--fork", "--kill-child")
+    candidates = [base] if os.geteuid() == 0 else []
+    candidates.append(base + ("--user", "--map-root-user"))
+    for prefix in candidates:
+        try:
+            done = subprocess.run([*prefix, "true"], capture_output=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return prefix
+    return None
+
+
+@dataclass
+class Event:
+    kind: str
+    data: dict = field(default_factory=dict)
+
+
+class Sandbox:
+    """One student program running in the jail; a context manager.
+
+    ``argv`` is run with ``workdir`` as its current directory.  The sandbox
+    owns every process and socket it creates and releases them in
+    :meth:`close` (idempotent), also on errors.
+    """
+
+    def __init__(self, argv: list[str], workdir: Path, *, limits: Limits | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.argv = list(argv)
+        self.workdir = Path(workdir)
+        self.limits = limits or Limits()
+        self.mode = isolation_mode()
+        self.token = uuid.uuid4().hex
+        self._extra_env = env or {}
+        self._control_dir = Path(tempfile.mkdtemp(prefix="graders-ctl-"))
+        self._listener: socket.socket | None = None
+        self._control: socket.socket | None = None
+        self._child: pexpect.spawn | None = None
+        self._inbox = b""
+        self._events: list[Event] = []
+        self._replies: list[dict] = []
+        self._passed: list[socket.socket] = []
+        self._lock = threading.RLock()
+        self._lock_file = None
+        self._output = bytearray()
+        self._output_dropped = 0
+        self._drain: threading.Thread | None = None
+        self._closed = False
+        self.started_at = 0.0
+        self.pid: int | None = None
+        self.exit_code: int | None = None
+        self.listening: list[tuple[str, int]] = []
+
+    # -- starting -------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> "Sandbox":
+        """Spawn the jail and the program; return once the program was exec'd.
+
+        Raises :class:`SandboxError` when the jail cannot start (an
+        infrastructure failure, never the student's fault).
+        """
+        path = str(self._control_dir / "control.sock")
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(path)
+        self._listener.listen(1)
+        env = self._environment()
+        jail = [sys.executable, "-I", str(JAIL), "--control", path,
+                "--workdir", str(self.workdir), "--limits", self.limits.as_json()]
+        if self.mode == "namespaces":
+            command = [*_unshare_prefix(), *jail, "--netns", "--", *self.argv]
+        else:
+            command = [*jail, "--", *self.argv]
+        if self.mode == "fallback":
+            self._hold_fallback_lock(timeout=600)
+        self.started_at = time.monotonic()
+        try:
+            self._child = pexpect.spawn(command[0], command[1:], env=env, echo=False,
+                                        cwd=str(self.workdir), timeout=None,
+                                        encoding=None, codec_errors="replace")
+        except (OSError, pexpect.ExceptionPexpect) as exc:
+            self.close()
+            raise SandboxError(f"could not start the jail: {exc}") from exc
+        self._drain = threading.Thread(target=self._drain_output, daemon=True,
+                                       name=f"sandbox-output-{self.token[:6]}")
+        self._drain.start()
+        self._listener.settimeout(timeout)
+        try:
+            self._control, _ = self._listener.accept()
+        except OSError as exc:
+            output = bytes(self._output).decode(errors="replace")
+            self.close()
+            raise SandboxError(f"the jail did not report in: {exc}; output: {output!r}") from exc
+        finally:
+            self._listener.close()
+            self._listener = None
+        event = self.next_event(timeout)
+        if event is None or event.kind not in ("started", "spawn_failed"):
+            self.close()
+            raise SandboxError(f"the jail did not start the program (got {event})")
+        if event.kind == "spawn_failed":
+            self.close()
+            raise SandboxError(f"could not start the program: {event.data.get('message')}")
+        self.pid = event.data["pid"]
+        return self
+
+    def _environment(self) -> dict[str, str]:
+        keep = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "SYSTEMROOT", "TMPDIR")
+        env = {k: v for k, v in os.environ.items() if k in keep}
+        env.setdefault("LANG", "C.UTF-8")
+        env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONIOENCODING"] = "utf-8:backslashreplace"
+        env["GRADERS_SANDBOX_ID"] = self.token
+        if self.mode == "fallback":
+            env["PYTHONPATH"] = str(FALLBACK_SITE)
+        env.update(self._extra_env)
+        return env
+
+    def _drain_output(self) -> None:
+        child = self._child
+        while child is not None:
+            try:
+                chunk = child.read_nonblocking(65536, timeout=0.5)
+            except pexpect.TIMEOUT:
+                continue
+            except (pexpect.EOF, OSError, ValueError):
+                return
+            room = OUTPUT_LIMIT - len(self._output)
+            self._output += chunk[:max(room, 0)]
+            self._output_dropped += max(len(chunk) - max(room, 0), 0)
+
+    # -- events ---------------------------------------------------------------
+    def _pump(self, timeout: float | None) -> bool:
+        """Read one batch from the jail (events, replies, passed sockets).
+
+        Returns False when nothing arrived within ``timeout`` seconds.
+        """
+        if self._control is None:
+            return False
+        self._control.settimeout(timeout)
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self._control, 65536, 8)
+        except (socket.timeout, BlockingIOError):
+            return False
+        except OSError:
+            data, fds = b"", []
+        for fd in fds:
+            self._passed.append(socket.socket(fileno=fd))
+        if not data:
+            self._control.close()
+            self._control = None
+            self._events.append(Event("jail_gone"))
+            return True
+        self._inbox += data
+        while b"\n" in self._inbox:
+            line, self._inbox = self._inbox.split(b"\n", 1)
+            message = json.loads(line)
+            if "event" in message:
+                event = Event(message.pop("event"), message)
+                if event.kind == "listening":
+                    self.listening.append((message["host"], message["port"]))
+                elif event.kind == "exited":
+                    self.exit_code = message["code"]
+                self._events.append(event)
+            else:
+                self._replies.append(message)
+        return True
+
+    def next_event(self, timeout: float) -> Event | None:
+        """The next event from the jail, or None when ``timeout`` seconds pass."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not self._events:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._control is None:
+                    return None
+                self._pump(left)
+            return self._events.pop(0)
+
+    def wait_listening(self, timeout: float) -> tuple[str, int] | None:
+        """Wait until the program listens on a TCP port (or exits, or timeout).
+
+        Returns (host, port) of the first listening socket, or None when the
+        program exited or ``timeout`` seconds passed first; ``exit_code`` tells
+        which.
+        """
+        deadline = time.monotonic() + timeout
+        while not self.listening and self.exit_code is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            event = self.next_event(left)
+            if event is None or event.kind == "jail_gone":
+                break
+        return self.listening[0] if self.listening else None
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` seconds for the program to exit; its exit code or None."""
+        deadline = time.monotonic() + timeout
+        while self.exit_code is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            event = self.next_event(left)
+            if event is not None and event.kind == "jail_gone":
+                break
+        return self.exit_code
+
+    def poll(self) -> None:
+        """Take in whatever the jail has reported so far, without waiting."""
+        with self._lock:
+            while self._control is not None and self._pump(0):
+                pass
+
+    def alive(self) -> bool:
+        """True while the program has not exited."""
+        self.poll()
+        return self.exit_code is None
+
+    # -- connecting -----------------------------------------------------------
+    def open_connection(self, host: str, port: int, timeout: float = 10.0) -> socket.socket:
+        """A non-blocking TCP socket whose connect to (host, port) has begun.
+
+        The socket is created inside the server's network namespace.  Raises
+        OSError (ConnectionRefusedError and the like) when the connect fails at
+        once, ConnectionError when the sandbox has gone.
+        """
+        with self._lock:
+            if self._control is None:
+                raise ConnectionError("the server's sandbox is closed")
+            request = json.dumps({"cmd": "connect", "host": host, "port": port}) + "\n"
+            self._control.sendall(request.encode())
+            deadline = time.monotonic() + timeout
+            while not self._replies:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._control is None:
+                    raise ConnectionError("the sandbox did not answer a connect request")
+                self._pump(left)
+            reply = self._replies.pop(0)
+            if not reply.get("ok"):
+                raise OSError(reply.get("errno", 0), reply.get("message", "connect failed"))
+            sock = self._passed.pop(0)
+            sock.setblocking(False)
+            return sock
+
+    # -- output and teardown --------------------------------------------------
+    def output(self) -> str:
+        """What the program printed so far (stdout and stderr, first 64 KiB)."""
+        text = bytes(self._output).decode("utf-8", errors="replace").replace("\r\n", "\n")
+        if self._output_dropped:
+            text += f"\n[... {self._output_dropped} more bytes of output not kept ...]\n"
+        return text
+
+    def close(self) -> None:
+        """Stop the program and everything it started; release every resource."""
+        if self._closed:
+            return
+        self._closed = True
+        for sock in self._passed:
+            sock.close()
+        self._passed.clear()
+        if self._control is not None:
+            with contextlib.suppress(OSError):
+                self._control.close()
+            self._control = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        child = self._child
+        if child is not None:
+            # The jail exits when its control socket closes; make sure of it.
+            with contextlib.suppress(Exception):
+                if not _wait_dead(child, 2.0):
+                    child.kill(9)
+                    _wait_dead(child, 5.0)
+            with contextlib.suppress(Exception):
+                child.close(force=True)
+        if self._drain is not None:
+            self._drain.join(timeout=2)
+        self._kill_marked()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+        shutil.rmtree(self._control_dir, ignore_errors=True)
+
+    def _hold_fallback_lock(self, timeout: float) -> None:
+        """Fallback mode shares the host's ports: one sandbox at a time per machine."""
+        import fcntl
+        path = Path(tempfile.gettempdir()) / "graders-fallback.lock"
+        self._lock_file = open(path, "a+")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SandboxError("another grading held the fallback lock for too long")
+                time.sleep(0.01)  # waiting for another process's lock, bounded
+
+    def _kill_marked(self) -> None:
+        """Kill any process still carrying this sandbox's marker (fallback mode)."""
+        if self.mode == "namespaces":
+            return
+        import psutil
+        for proc in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if proc.environ().get("GRADERS_SANDBOX_ID") == self.token:
+                    proc.kill()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _wait_dead(child: pexpect.spawn, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.isalive():
+            return True
+        time.sleep(0.005)  # polling a process exit, bounded by the deadline
+    return not child.isalive()

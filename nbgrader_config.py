@@ -1,0 +1,40 @@
+"""nbgrader configuration for the workbook.
+
+`solutions/` is nbgrader's source directory (instructor notebooks) and
+`notebooks/` its release directory (the student workbook, committed).
+Autograding replaces nbgrader's Execute with graders.nbgrader.Execute (a dead
+or hung kernel is recorded, not fatal) and adds graders.nbgrader.TrustedChecks,
+which grades every server from the notebook's answer cell outside the kernel
+and writes the verdicts into the autograder test cells: nothing a student's
+cells do in the kernel can change a grade.  See docs/architecture.md.
+"""
+import os
+
+c = get_config()  # noqa: F821 - provided by traitlets
+
+here = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "python-servers"
+c.CourseDirectory.root = here
+c.CourseDirectory.source_directory = os.path.join(here, "solutions")
+c.CourseDirectory.release_directory = os.path.join(here, "notebooks")
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.OverwriteCells.add_missing_cells = True
+
+c.Autograde.autograde_preprocessors = [
+    "graders.nbgrader.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "graders.nbgrader.TrustedChecks",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Execute.timeout = 60
+
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
+]
