@@ -1,0 +1,82 @@
+"""Shared test fixtures.
+
+Every test is checked for leaks: the processes it started (descendants of the
+pytest process) and the TCP sockets left listening by any process started
+after the session began must be gone when the test ends.  Clean-up is awaited
+with a deadline, never with a fixed sleep.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import psutil
+import pytest
+
+ME = psutil.Process()
+LEAK_DEADLINE = 10.0  # seconds a test's processes get to disappear after it ends
+
+
+def _descendants() -> set[int]:
+    try:
+        return {p.pid for p in ME.children(recursive=True)}
+    except psutil.Error:
+        return set()
+
+
+def _listeners() -> set[tuple[int, str, int]]:
+    found = set()
+    try:
+        conns = psutil.net_connections(kind="tcp")
+    except psutil.Error:
+        return found
+    for c in conns:
+        if c.status == psutil.CONN_LISTEN:
+            found.add((c.pid or 0, c.laddr.ip, c.laddr.port))
+    return found
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request):
+    """Fail a test that leaves a process or a listening socket behind."""
+    before_procs = _descendants()
+    before_listen = _listeners()
+    yield
+    if request.node.get_closest_marker("allow_leaks"):
+        return
+    leaked_procs: set[int] = set()
+    leaked_listen: set = set()
+
+    def clean() -> bool:
+        nonlocal leaked_procs, leaked_listen
+        leaked_procs = {
+            pid for pid in _descendants() - before_procs
+            if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        }
+        leaked_listen = {x for x in _listeners() - before_listen if x[0] != os.getpid() or True}
+        return not leaked_procs and not leaked_listen
+
+    if not wait_until(clean, LEAK_DEADLINE, 0.02):
+        details = []
+        for pid in leaked_procs:
+            try:
+                details.append(f"process {pid}: {' '.join(psutil.Process(pid).cmdline())}")
+            except psutil.Error:
+                pass
+        details += [f"listening socket {host}:{port} (pid {pid})" for pid, host, port in leaked_listen]
+        pytest.fail("test leaked:\n  " + "\n  ".join(details), pytrace=False)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "allow_leaks: the test is about a leak and cleans up itself")
