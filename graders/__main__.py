@@ -1,0 +1,84 @@
+"""Command line: ``python -m graders COMMAND``.
+
+    python -m graders check ASSIGNMENT FILE [--json] [--visible-only]
+        Run an assignment's checks on a server file (or a notebook: its answer
+        cell is graded).  Exit status 0 only when every check passes.
+    python -m graders demo
+        Generate, autograde, give feedback on and export the sample submissions.
+    python -m graders autograde ASSIGNMENT [--student ID] [--jobs N] [--root DIR]
+        Autograde every submission (or one) with nbgrader, in parallel.
+    python -m graders release
+        Regenerate notebooks/ (the student workbook) from solutions/.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import answers, assignments
+    from .checks import run_checks
+    try:
+        assignment = assignments.get(args.assignment)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="graders-answer-") as tmp:
+        if path.suffix == ".ipynb":
+            try:
+                path = answers.extract(path, assignment.answer_file, Path(tmp))
+            except answers.AnswerNotFound as exc:
+                print(f"{args.file}: {exc}", file=sys.stderr)
+                return 2
+        report = run_checks(assignment, path, only=args.only or None,
+                            include_hidden=not args.visible_only)
+    report.file = args.file
+    print(report.to_json() if args.json else report.render(transcripts=args.transcripts))
+    return 0 if report.passed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m graders", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="run an assignment's checks on a server file or notebook")
+    p.add_argument("assignment")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--only", action="append", metavar="CHECK", help="run only this check (repeatable)")
+    p.add_argument("--visible-only", action="store_true", help="skip the hidden checks")
+    p.add_argument("--transcripts", choices=("all", "failed", "none"), default="failed",
+                   help="which checks' transcripts to print (default: failed)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("demo", help="grade the sample submissions end to end")
+    p.add_argument("--root", default="build/demo", help="course directory to use (default build/demo)")
+    p.add_argument("--jobs", type=int, default=0, help="parallel gradings (default: CPU count)")
+    p.set_defaults(func=lambda a: __import__("graders.demo", fromlist=["main"]).main(a))
+
+    p = sub.add_parser("autograde", help="autograde submissions with nbgrader, in parallel")
+    p.add_argument("assignment")
+    p.add_argument("--student", action="append", help="only this student (repeatable): a regrade")
+    p.add_argument("--jobs", type=int, default=0, help="parallel gradings (default: CPU count)")
+    p.add_argument("--root", default=".", help="nbgrader course directory")
+    p.add_argument("--force", action="store_true", help="regrade students already graded")
+    p.set_defaults(func=lambda a: __import__("graders.batch", fromlist=["main"]).main(a))
+
+    p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")
+    p.add_argument("assignments", nargs="*", help="default: all")
+    p.set_defaults(func=lambda a: __import__("graders.release", fromlist=["main"]).main(a))
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

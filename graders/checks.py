@@ -1,0 +1,256 @@
+"""Checks that read like the spec, in the manner of check50.
+
+An :class:`Assignment` is a named list of checks.  A check is a function
+decorated with ``@assignment.check("what it verifies", ...)`` that receives a
+:class:`Run` and raises :class:`Failure` (with a student-facing ``rationale``
+and a ``help`` hint) when the server does not behave::
+
+    @clock.check("answers the question with the current time", depends="starts")
+    def answers(run):
+        server = run.start()
+        reply = server.client("A").send(QUESTION).receive(24)
+        ...
+
+:func:`run_checks` runs every check against a fresh server, in order, skipping
+the checks whose ``depends`` failed, and returns a :class:`Report`, which the
+CLI prints, the notebook self-check shows and the nbgrader test cells score.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+
+class Failure(Exception):
+    """A check found the server wrong.
+
+    ``rationale`` says what went wrong, for the student; ``help`` how to fix
+    it; ``expected``/``actual`` give the two sides of a mismatch.
+    """
+
+    def __init__(self, rationale: str, *, help: str | None = None,
+                 expected: str | None = None, actual: str | None = None) -> None:
+        super().__init__(rationale)
+        self.rationale = rationale
+        self.help = help
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass
+class Check:
+    name: str
+    description: str
+    function: Callable
+    depends: str | None = None
+    hidden: bool = False
+    timeout: float = 60.0  # seconds the whole check may take
+
+
+class Assignment:
+    """A graded assignment: the answer file's name, the spec's port and its checks."""
+
+    def __init__(self, name: str, *, title: str, answer_file: str, port: int | None = None) -> None:
+        self.name = name
+        self.title = title
+        self.answer_file = answer_file
+        self.port = port
+        self.checks: dict[str, Check] = {}
+
+    def check(self, description: str, *, depends: str | None = None, hidden: bool = False,
+              timeout: float = 60.0) -> Callable:
+        def register(function: Callable) -> Callable:
+            name = function.__name__
+            if depends is not None and depends not in self.checks:
+                raise ValueError(f"check {name} depends on unknown check {depends}")
+            self.checks[name] = Check(name, description, function, depends, hidden, timeout)
+            return function
+        return register
+
+
+@dataclass
+class CheckResult:
+    name: str
+    description: str
+    status: str  # "pass", "fail", "skip" or "error" (the grader's own fault)
+    rationale: str | None = None
+    help: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    transcript: list[str] = field(default_factory=list)
+    server_output: str = ""
+    seconds: float = 0.0
+    hidden: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    def render(self, *, transcripts: str = "failed") -> str:
+        """Text for a student; ``transcripts`` is "all", "failed" or "none"."""
+        verbose = transcripts == "all" or (transcripts == "failed" and self.status != "pass")
+        mark = {"pass": ":)", "fail": ":(", "skip": ":|", "error": "!!"}[self.status]
+        lines = [f"{mark} {self.description}"]
+        if self.status != "pass":
+            if self.rationale:
+                lines.append(f"    {self.rationale}")
+            if self.expected is not None:
+                lines.append(f"    expected: {self.expected}")
+            if self.actual is not None:
+                lines.append(f"    actual:   {self.actual}")
+            if self.help:
+                lines += ["    hint: " + self.help.splitlines()[0]] + \
+                         ["          " + line for line in self.help.splitlines()[1:]]
+        if verbose and self.transcript and self.status != "skip":
+            lines.append("    transcript:")
+            lines += ["      " + line for line in self.transcript]
+        if verbose and self.status in ("fail", "error") and self.server_output.strip():
+            lines.append("    your server printed:")
+            out = self.server_output.strip()
+            if len(out) > 2000:
+                out = "..." + out[-2000:]
+            lines += ["      " + line for line in out.splitlines()]
+        return "\n".join(lines)
+
+
+@dataclass
+class Report:
+    assignment: str
+    file: str
+    isolation: str
+    results: list[CheckResult]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    def result(self, name: str) -> CheckResult:
+        return next(r for r in self.results if r.name == name)
+
+    def render(self, *, transcripts: str = "failed") -> str:
+        """Text for a student; ``transcripts`` is "all", "failed" or "none"."""
+        passed = sum(r.passed for r in self.results)
+        head = f"{self.assignment}: {passed} of {len(self.results)} checks passed ({self.file})"
+        return "\n".join([head] + [r.render(transcripts=transcripts) for r in self.results])
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Report":
+        data = json.loads(text)
+        data["results"] = [CheckResult(**r) for r in data["results"]]
+        return cls(**data)
+
+
+class Run:
+    """What a check function receives: starts servers and records the transcript."""
+
+    def __init__(self, assignment: Assignment, path: Path) -> None:
+        from .harness import Transcript
+        self.assignment = assignment
+        self.path = Path(path)
+        self.transcript = Transcript()
+        self.servers: list = []
+        self.cancelled = threading.Event()
+
+    def start(self, *, timeout: float = 10.0):
+        """Start the student's server and wait until it listens (a :class:`~graders.harness.Server`)."""
+        from .harness import Server
+        if self.cancelled.is_set():
+            raise Failure("the check ran out of time")
+        server = Server(self.path, self.transcript)
+        self.servers.append(server)
+        return server.start(timeout=timeout, port=self.assignment.port)
+
+    def server_output(self) -> str:
+        return "\n".join(s.output() for s in self.servers)
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.close()
+
+
+def run_check(assignment: Assignment, check: Check, path: Path) -> CheckResult:
+    """Run one check against a fresh server; never raises."""
+    run = Run(assignment, path)
+    result = CheckResult(check.name, check.description, "pass", hidden=check.hidden)
+    outcome: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            check.function(run)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome.append(exc)
+
+    began = time.monotonic()
+    worker = threading.Thread(target=body, name=f"check-{check.name}", daemon=True)
+    worker.start()
+    worker.join(check.timeout)
+    if worker.is_alive():
+        run.cancelled.set()
+        run.close()  # closing the sandboxes unblocks the check's I/O
+        worker.join(10)
+        outcome[:] = [Failure(f"the check did not finish within {check.timeout:g} seconds",
+                              help="Your server may be stuck: does every recv() have something to read?")]
+    try:
+        if outcome:
+            exc = outcome[0]
+            if isinstance(exc, Failure):
+                result.status = "fail"
+                result.rationale, result.help = exc.rationale, exc.help
+                result.expected, result.actual = exc.expected, exc.actual
+            else:
+                result.status = "error"
+                result.rationale = f"the grader itself failed: {type(exc).__name__}: {exc}"
+                result.help = "This is not your fault; tell your instructor.\n" + "".join(
+                    traceback.format_exception(exc)[-3:])
+    finally:
+        run.close()
+    result.transcript = run.transcript.render()
+    result.server_output = run.server_output()
+    result.seconds = round(time.monotonic() - began, 3)
+    return result
+
+
+def run_checks(assignment: Assignment, path: Path, *, only: list[str] | None = None,
+               include_hidden: bool = True) -> Report:
+    """Run the assignment's checks on the server file ``path``, in order.
+
+    A check whose ``depends`` did not pass is skipped.  ``only`` limits the
+    run to the named checks (their dependencies still run first).
+    """
+    from .sandbox import isolation_mode
+    wanted = set(assignment.checks) if only is None else _with_dependencies(assignment, only)
+    if not include_hidden:
+        wanted = {name for name in wanted if not assignment.checks[name].hidden}
+    results: dict[str, CheckResult] = {}
+    for check in assignment.checks.values():
+        if check.name not in wanted:
+            continue
+        if check.depends and (check.depends not in results or not results[check.depends].passed):
+            results[check.name] = CheckResult(
+                check.name, check.description, "skip", hidden=check.hidden,
+                rationale=f"not checked: it needs \"{assignment.checks[check.depends].description}\" to pass first")
+            continue
+        results[check.name] = run_check(assignment, check, path)
+    ordered = [results[name] for name in assignment.checks if name in results]
+    return Report(assignment.name, str(path), isolation_mode(), ordered)
+
+
+def _with_dependencies(assignment: Assignment, names: list[str]) -> set[str]:
+    wanted: set[str] = set()
+    for name in names:
+        if name not in assignment.checks:
+            raise KeyError(f"{assignment.name} has no check named {name!r}; "
+                           f"it has: {', '.join(assignment.checks)}")
+        while name is not None:
+            wanted.add(name)
+            name = assignment.checks[name].depends
+    return wanted

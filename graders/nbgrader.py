@@ -1,0 +1,139 @@
+"""nbgrader plug-ins: trusted grading during ``nbgrader autograde``.
+
+nbgrader grades an autograder test cell from its outputs in the executed
+notebook, which the student's own cells can influence: a cell can redefine a
+helper, patch ``socket`` or ``subprocess``, kill or hang the kernel.  Here:
+
+:class:`Execute`
+    nbgrader's Execute preprocessor, but a kernel that dies or a cell that
+    times out is recorded (``resources["graders"]``) instead of failing the
+    whole submission; the cells after it are not run.
+:class:`TrustedChecks`
+    for every autograder test cell that calls ``check("ASSIGNMENT", "NAME")``
+    (its source is the instructor's: nbgrader's OverwriteCells restored it),
+    runs the checks here, outside the kernel, on the answer cell's source
+    (:mod:`graders.answers`), and replaces the cell's outputs with the verdict:
+    a transcript on stdout, then nothing (full credit), a partial-credit
+    number, or an error (no credit).  What the kernel printed is discarded.
+
+The notebook's ``metadata.graders`` records the kernel's fate, the isolation
+mode and every check's status, for :mod:`graders.batch` and the demo table.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute as NbgraderExecute
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from . import answers, assignments
+from .checks import CheckResult, run_checks
+
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\w+)["']\s*,\s*["'](\w+)["']\s*\)""")
+
+
+class KernelGaveUp(Exception):
+    pass
+
+
+class Execute(NbgraderExecute):
+    """nbgrader's Execute, surviving a dead or hung kernel (see module docstring)."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        import os
+        os.environ["GRADERS_AUTOGRADE"] = "1"  # the kernel inherits it: test cells defer to us
+        state = resources.setdefault("graders", {}) if resources is not None else {}
+        self._graders_state = state
+        try:
+            return super().preprocess(nb, resources, km)
+        except DeadKernelError:
+            state["kernel"] = (f"the kernel died while running cell {self._graders_cell + 1}; "
+                               "the cells after it were not run")
+        except KernelGaveUp:
+            state["kernel"] = (f"cell {self._graders_cell + 1} did not finish within {self.timeout} s "
+                               "and the kernel did not stop when interrupted; the cells after it were not run")
+        except (CellTimeoutError, RuntimeError, TimeoutError) as exc:
+            state["kernel"] = f"the notebook could not be run to the end: {type(exc).__name__}: {exc}"
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        self._graders_cell = index
+        began = time.monotonic()
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+        if timed_out or (self.timeout and time.monotonic() - began > self.timeout):
+            raise KernelGaveUp()
+        return cell, resources
+
+
+class TrustedChecks(NbGraderPreprocessor):
+    """Grade server answers outside the kernel (see module docstring)."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict):
+        state = resources.setdefault("graders", {})
+        began = time.monotonic()
+        calls: dict[int, list[tuple[str, str]]] = {}
+        for index, cell in enumerate(nb.cells):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                found = CHECK_CALL.findall(cell.source)
+                if found:
+                    calls[index] = found
+        results: dict[tuple[str, str], CheckResult] = {}
+        for name in sorted({a for found in calls.values() for a, _ in found}):
+            wanted = sorted({c for found in calls.values() for a, c in found if a == name})
+            results.update({(name, r.name): r for r in self._grade(nb, name, wanted, state)})
+        for index, found in calls.items():
+            cell = nb.cells[index]
+            cell.outputs = outputs_for(cell, [results[key] for key in found])
+            cell.execution_count = cell.get("execution_count") or None
+        state["checks"] = {f"{a}.{c}": r.status for (a, c), r in results.items()}
+        state["grading_seconds"] = round(time.monotonic() - began, 3)
+        if state.get("kernel"):
+            nb.cells.insert(0, NotebookNode(
+                cell_type="markdown", metadata={}, id="graders-note",
+                source=f"**Autograder note:** {state['kernel']}. Your server was graded from its "
+                       "answer cell, outside the notebook, as always."))
+        nb.metadata["graders"] = state
+        return nb, resources
+
+    def _grade(self, nb, assignment_name: str, wanted: list[str], state: dict) -> list[CheckResult]:
+        assignment = assignments.get(assignment_name)
+        try:
+            source = answers.answer_source(nb, assignment.answer_file)
+        except answers.AnswerNotFound as exc:
+            return [CheckResult(name, assignment.checks[name].description, "fail",
+                                rationale=f"your notebook has no answer: {exc}",
+                                help="Do not delete the answer cell; write your server in it.")
+                    for name in wanted]
+        with tempfile.TemporaryDirectory(prefix="graders-answer-") as tmp:
+            path = Path(tmp) / assignment.answer_file
+            path.write_text(source, encoding="utf-8")
+            report = run_checks(assignment, path, only=wanted)
+        state["isolation"] = report.isolation
+        return report.results
+
+
+def outputs_for(cell: NotebookNode, results: list[CheckResult]) -> list[NotebookNode]:
+    """The outputs that make nbgrader award this cell what ``results`` deserve."""
+    text = "\n".join(r.render(transcripts="all") for r in results) + "\n"
+    outputs = [NotebookNode(output_type="stream", name="stdout", text=text)]
+    points = float(cell.metadata["nbgrader"].get("points", 0))
+    passed = sum(r.passed for r in results)
+    if passed == len(results):
+        return outputs
+    if passed == 0:
+        failed = next(r for r in results if not r.passed)
+        outputs.append(NotebookNode(
+            output_type="error", ename="CheckFailed",
+            evalue=failed.rationale or failed.description,
+            traceback=[f"CheckFailed: {failed.rationale or failed.description}"]))
+        return outputs
+    outputs.append(NotebookNode(output_type="execute_result", execution_count=None, metadata={},
+                                data={"text/plain": repr(round(points * passed / len(results), 4))}))
+    return outputs

@@ -1,0 +1,67 @@
+"""What the notebooks call: the self-check and the autograder test cells.
+
+Both run the checks in a separate process (``python -m graders check ...``),
+so no server, thread or socket of the grading lives in the Jupyter kernel, and
+print to stdout only (nbgrader scores a test cell that writes to stderr 0).
+
+Under ``nbgrader autograde`` (graders.nbgrader.Execute sets
+``GRADERS_AUTOGRADE=1`` in the kernel's environment) :func:`check` does
+nothing: graders.nbgrader.TrustedChecks grades the answer cell outside the
+kernel and writes the verdict into the test cell, so redefining :func:`check`
+in the notebook changes nothing.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .checks import Report
+
+CHECK_TIMEOUT = 600  # seconds a whole self-check may take
+
+
+class CheckFailed(AssertionError):
+    """An autograder test cell's check did not pass (the message says why)."""
+
+
+def _run(assignment: str, only: list[str] | None, visible_only: bool) -> Report:
+    from . import assignments
+    answer = Path(assignments.get(assignment).answer_file)
+    if not answer.exists():
+        raise CheckFailed(f"{answer} does not exist yet: run the answer cell (%%writefile {answer}) first")
+    command = [sys.executable, "-m", "graders", "check", assignment, str(answer), "--json"]
+    for name in only or []:
+        command += ["--only", name]
+    if visible_only:
+        command.append("--visible-only")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=CHECK_TIMEOUT,
+                          stdin=subprocess.DEVNULL)
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"the grader failed (status {done.returncode}): {done.stderr[-2000:]}")
+    return Report.from_json(done.stdout)
+
+
+def selfcheck(assignment: str) -> bool:
+    """Run the visible checks on your answer file and print every transcript.
+
+    Returns True when all of them pass.  Hidden checks run only when graded.
+    """
+    report = _run(assignment, None, visible_only=True)
+    print(report.render(transcripts="all"))
+    if report.passed:
+        print("\nAll visible checks pass. More (hidden) checks run when your work is graded.")
+    return report.passed
+
+
+def check(assignment: str, name: str) -> None:
+    """An autograder test cell: run one check; raise CheckFailed if it does not pass."""
+    if os.environ.get("GRADERS_AUTOGRADE") == "1":
+        print(f"{name}: graded by the autograder outside the notebook.")
+        return
+    report = _run(assignment, [name], visible_only=False)
+    result = report.result(name)
+    print(result.render(transcripts="all"))
+    if not result.passed:
+        raise CheckFailed(result.rationale or result.description) from None
