@@ -160,12 +160,16 @@ class Run:
         self.servers: list = []
         self.cancelled = threading.Event()
 
-    def start(self, *, timeout: float = 10.0):
-        """Start the student's server and wait until it listens (a :class:`~graders.harness.Server`)."""
+    def start(self, *, timeout: float = 10.0, env: dict[str, str] | None = None):
+        """Start the student's server and wait until it listens (a :class:`~graders.harness.Server`).
+
+        ``env`` adds environment variables (e.g. a fixed secret, for deterministic checks).
+        Raises Failure when it crashes or does not listen within ``timeout`` seconds.
+        """
         from .harness import Server
         if self.cancelled.is_set():
             raise Failure("the check ran out of time")
-        server = Server(self.path, self.transcript)
+        server = Server(self.path, self.transcript, env=env)
         self.servers.append(server)
         return server.start(timeout=timeout, port=self.assignment.port)
 

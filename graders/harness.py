@@ -70,12 +70,13 @@ class Server:
     directory and run there with this Python (``sys.executable``).
     """
 
-    def __init__(self, path: Path, transcript: Transcript, *, limits: Limits | None = None) -> None:
+    def __init__(self, path: Path, transcript: Transcript, *, limits: Limits | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.path = Path(path)
         self.transcript = transcript
         self.workdir = Path(tempfile.mkdtemp(prefix="graders-run-"))
         shutil.copy(self.path, self.workdir / self.path.name)
-        self.sandbox = Sandbox([sys.executable, self.path.name], self.workdir, limits=limits)
+        self.sandbox = Sandbox([sys.executable, self.path.name], self.workdir, limits=limits, env=env)
         self.host: str | None = None
         self.port: int | None = None
         self.clients: list[Client] = []
