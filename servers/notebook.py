@@ -52,7 +52,7 @@ from typing import Iterator
 
 __all__ = [
     "ServerError", "ServerProcess", "start", "running", "stop_all", "servers_running",
-    "ask", "connect", "ask_udp",
+    "ask", "connect", "ask_udp", "lan_address",
 ]
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds servers/
@@ -393,3 +393,19 @@ def ask_udp(address, data: bytes, timeout: float = 5.0, bufsize: int = 65536) ->
         sock.sendto(data, address)
         reply, _ = sock.recvfrom(bufsize)
     return reply
+
+
+def lan_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback (``None`` if it has none).
+
+    Used to show the difference between binding ``127.0.0.1`` (reachable only
+    through loopback) and ``''`` / ``0.0.0.0`` (reachable through every
+    interface).
+    """
+    import psutil  # a workbook dependency; imported here to keep start() light
+
+    for name, addrs in sorted(psutil.net_if_addrs().items()):
+        for addr in addrs:
+            if addr.family == socket.AF_INET and not addr.address.startswith("127."):
+                return addr.address
+    return None
