@@ -1,0 +1,144 @@
+"""Measure iterative, threading, forking and asyncio servers under concurrent clients.
+
+Each model runs as ``python -m servers.concurrency_work --model M --work W``
+(a real subprocess on 127.0.0.1).  For each number of clients N, N client
+threads connect at the same moment and each makes K request/response round
+trips on its own connection; the server spends W seconds of blocking work
+(sleep) on every request.  The wall time from "go" to the last answer is
+recorded (the best of R repeats).  The ideal is K*W for every N when the
+server overlaps clients, and N*K*W when it serves one client at a time.
+
+    python benchmarks/concurrency.py            # full: N = 1..32, K = 10, R = 3
+    python benchmarks/concurrency.py --quick    # N = 1..32, K = 3, R = 1 (a few seconds)
+    python benchmarks/concurrency.py --json out.json
+
+Prints one table of wall times (ms) and one of speed-ups versus iterative.
+All traffic goes to 127.0.0.1; every count and wait is bounded.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from servers.notebook import running  # noqa: E402
+
+MODELS = ("iterative", "threading", "forking", "asyncio")
+CLIENTS = (1, 2, 4, 8, 16, 32)
+CLIENT_TIMEOUT = 30.0  # seconds any one client may wait for one answer
+
+
+def _client(address, rounds: int, barrier: threading.Barrier, errors: list) -> None:
+    try:
+        barrier.wait(CLIENT_TIMEOUT)
+        with socket.create_connection(address, timeout=CLIENT_TIMEOUT) as sock:
+            f = sock.makefile("rwb")
+            for i in range(rounds):
+                msg = f"request {i}\n".encode()
+                f.write(msg)
+                f.flush()
+                if f.readline() != msg:
+                    raise ConnectionError("wrong or missing answer")
+    except Exception as exc:  # reported, never hidden
+        errors.append(repr(exc))
+
+
+def run_clients(address, clients: int, rounds: int) -> float:
+    """N clients at once, K round trips each; return the wall time in seconds."""
+    errors: list[str] = []
+    barrier = threading.Barrier(clients + 1)
+    threads = [threading.Thread(target=_client, args=(address, rounds, barrier, errors), daemon=True)
+               for _ in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait(CLIENT_TIMEOUT)
+    started = time.perf_counter()
+    for t in threads:
+        t.join(CLIENT_TIMEOUT * rounds)
+    elapsed = time.perf_counter() - started
+    if errors or any(t.is_alive() for t in threads):
+        raise RuntimeError(f"{len(errors)} client(s) failed: {errors[:3]}")
+    return elapsed
+
+
+def measure(models=MODELS, clients=CLIENTS, rounds: int = 3, work: float = 0.01,
+            repeats: int = 1, progress=None) -> dict:
+    """Run the whole grid; return a JSON-ready dict of results."""
+    results: dict[str, dict[str, float]] = {}
+    for model in models:
+        results[model] = {}
+        with running("concurrency_work", "--model", model, "--work", str(work),
+                     key=f"bench-{model}") as server:
+            run_clients(server.address, 1, 1)  # warm-up: first connection, imports, caches
+            for n in clients:
+                best = min(run_clients(server.address, n, rounds) for _ in range(repeats))
+                results[model][str(n)] = best
+                if progress:
+                    progress(model, n, best)
+    return {
+        "models": list(models), "clients": list(clients), "rounds": rounds, "work": work,
+        "repeats": repeats, "seconds": results,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "system": platform.system()},
+    }
+
+
+def table(data: dict) -> str:
+    models, clients = data["models"], data["clients"]
+    sec = data["seconds"]
+    ideal = data["rounds"] * data["work"]
+    lines = [f"wall time in ms ({data['rounds']} round trips per client, "
+             f"{data['work'] * 1000:g} ms of work per request; overlapped ideal {ideal * 1000:.0f} ms)"]
+    lines.append("clients " + "".join(f"{m:>11}" for m in models))
+    for n in clients:
+        lines.append(f"{n:>7} " + "".join(f"{sec[m][str(n)] * 1000:>11.1f}" for m in models))
+    if "iterative" in models:
+        lines.append("")
+        lines.append("speed-up versus iterative (iterative time / model time)")
+        lines.append("clients " + "".join(f"{m:>11}" for m in models))
+        for n in clients:
+            base = sec["iterative"][str(n)]
+            lines.append(f"{n:>7} " + "".join(f"{base / sec[m][str(n)]:>10.1f}x" for m in models))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="K=3 round trips, 1 repeat")
+    parser.add_argument("--rounds", type=int, default=None, help="round trips per client (K)")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats per point, best kept (R)")
+    parser.add_argument("--work", type=float, default=0.01, help="seconds of work per request")
+    parser.add_argument("--clients", default=",".join(map(str, CLIENTS)),
+                        help="comma-separated client counts (each at most 64)")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated models")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    clients = [int(x) for x in args.clients.split(",")]
+    if any(not 1 <= n <= 64 for n in clients):
+        parser.error("client counts must be between 1 and 64")
+    rounds = args.rounds or (3 if args.quick else 10)
+    repeats = args.repeats or (1 if args.quick else 3)
+    models = [m for m in args.models.split(",") if m]
+
+    def progress(model, n, seconds):
+        print(f"  {model:>10} {n:>3} clients: {seconds * 1000:8.1f} ms", file=sys.stderr, flush=True)
+
+    data = measure(models, clients, rounds, args.work, repeats, progress)
+    print(table(data))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(data, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""One request/response server, five concurrency models: the benchmark's subject.
+
+What it teaches
+    Every request is a line; the server does a fixed amount of *blocking*
+    work for it (``--work`` seconds of sleep, 10 ms by default: think of a
+    database or disk call) and sends the line back.  Only the concurrency
+    model changes (``--model``):
+
+    ``iterative``         socketserver.TCPServer: one client at a time
+                          (seed 002's clockserver; a client holds the server
+                          for its whole connection)
+    ``threading``         ThreadingTCPServer: a thread per connection
+    ``forking``           ForkingTCPServer: a process per connection (seeds 001/002)
+    ``asyncio``           asyncio.start_server, the wait is ``await asyncio.sleep``
+    ``asyncio-blocking``  the same, but the wait is ``time.sleep`` -- the
+                          classic mistake: it is as slow as ``iterative``
+
+    ``benchmarks/concurrency.py`` measures them under 1..32 concurrent clients.
+
+What to watch for
+    * With sleeping (I/O-like) work, threads and asyncio overlap the waits,
+      even on one core and despite the GIL.  CPU-bound work would be another
+      story: only processes use several cores.
+    * The listen backlog: socketserver's default ``request_queue_size`` is 5;
+      a burst of clients beyond it waits for SYN retransmits (1 s and more).
+      These servers queue 128.
+    * ForkingMixIn stops accepting at ``max_children`` (40) live children.
+
+Sources: seeds 001/002 (clockserver, forking server), seed 004 (mix-ins,
+"see also asyncore"); Python docs: socketserver, asyncio streams.
+
+Run:  python -m servers.concurrency_work --model iterative|threading|forking|asyncio|asyncio-blocking [--work 0.01]
+"""
+from __future__ import annotations
+
+import asyncio
+import socketserver
+import time
+
+from servers import _layers, _runtime
+
+MODELS = ("iterative", "threading", "forking", "asyncio", "asyncio-blocking")
+
+
+class Handler(socketserver.StreamRequestHandler):
+    work = 0.01
+
+    def handle(self):
+        for line in self.rfile:
+            time.sleep(self.work)  # blocking work: fine in a thread or a process
+            self.wfile.write(line)
+
+
+class Iterative(socketserver.TCPServer):
+    allow_reuse_address = True
+    request_queue_size = _layers.BACKLOG
+
+
+class Threading(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    request_queue_size = _layers.BACKLOG
+
+
+class Forking(socketserver.ForkingTCPServer):
+    allow_reuse_address = True
+    request_queue_size = _layers.BACKLOG
+
+
+async def _serve_asyncio(args) -> None:
+    blocking = args.model == "asyncio-blocking"
+
+    async def handle(reader, writer):
+        try:
+            while line := await reader.readline():
+                if blocking:
+                    time.sleep(args.work)  # stops the event loop: every client waits
+                else:
+                    await asyncio.sleep(args.work)
+                writer.write(line)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, args.host, args.port, backlog=_layers.BACKLOG)
+    async with server:
+        _runtime.ready(server.sockets[0].getsockname())
+        await server.serve_forever()
+
+
+def configure(parser) -> None:
+    parser.add_argument("--model", choices=MODELS, default="iterative")
+    parser.add_argument("--work", type=float, default=0.01,
+                        help="seconds of blocking work per request (default %(default)s)")
+
+
+def serve(args) -> None:
+    print(f"model={args.model} work={args.work}", flush=True)
+    if args.model.startswith("asyncio"):
+        asyncio.run(_serve_asyncio(args))
+        return
+    cls = {"iterative": Iterative, "threading": Threading, "forking": Forking}[args.model]
+    handler = type("Handler", (Handler,), {"work": args.work})
+    with cls((args.host, args.port), handler) as server:
+        _runtime.ready(server.server_address)
+        server.serve_forever(poll_interval=0.05)
+
+
+def main(argv: list[str] | None = None) -> None:
+    _runtime.run(serve, __doc__, argv, configure=configure)
+
+
+if __name__ == "__main__":
+    main()
