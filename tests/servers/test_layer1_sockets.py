@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import sys
 
 import psutil
 import pytest
@@ -82,6 +83,15 @@ def test_restart_with_reuseaddr_succeeds_despite_time_wait():
     with running("echo_socket", "--reuseaddr", port=port) as server:
         assert server.port == port
         assert ask(server.address, b"back") == b"back"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux bind() rule")
+def test_reuseaddr_on_the_new_server_only_is_too_late_on_linux():
+    """A TIME_WAIT connection remembers whether its listener had SO_REUSEADDR."""
+    port = _leave_time_wait()  # the old server did not set it
+    with pytest.raises(ServerError) as info:
+        start("echo_socket", "--reuseaddr", port=port)
+    assert "Address already in use" in info.value.output
 
 
 def test_no_time_wait_on_the_server_when_the_client_closes_first():
