@@ -12,13 +12,52 @@ This module adds what layers 3-5 need on top of it:
 """
 from __future__ import annotations
 
-import psutil
+import atexit
+import os
+import signal
+
+from servers import _runtime
 
 BACKLOG = 128
+_parent: int | None = None
+
+
+def run_forking(serve, description, argv=None, *, configure=None) -> None:
+    """:func:`servers._runtime.run` for servers that call ``os.fork()``.
+
+    The runtime's parent-death watchdog is a thread, and ``os.fork()`` in a
+    multi-threaded process is unsafe (only the forking thread survives in the
+    child; a lock another thread held stays locked forever) -- Python 3.12+
+    warns about it with a DeprecationWarning.  So forking servers run without
+    that thread; their loop calls :func:`check_parent` instead (socketserver's
+    ``service_actions``, or an ``accept`` with a timeout).
+    """
+    global _parent
+    expected = os.environ.get("SERVERS_PARENT_PID", "")
+    _parent = int(expected) if expected.isdigit() else os.getppid()
+    os.environ["SERVERS_WATCHDOG"] = "0"  # no watchdog thread (and no PDEATHSIG)
+    _runtime.run(serve, description, argv, configure=configure)
+
+
+def check_parent() -> None:
+    """Stop (like SIGTERM) if the process that started this server has died."""
+    if _parent is not None and os.getppid() != _parent:
+        print("parent process died; stopping", flush=True)
+        raise _runtime.Stop(signal.SIGTERM)
+
+
+class ParentCheckMixIn:
+    """For socketserver servers run by :func:`run_forking`: check the parent every poll."""
+
+    def service_actions(self):
+        super().service_actions()
+        check_parent()
 
 
 def children(pid: int) -> dict[int, str]:
     """``{child pid: status}`` for the direct children of ``pid`` ('zombie', 'sleeping', ...)."""
+    import psutil
+
     found = {}
     try:
         kids = psutil.Process(pid).children()
@@ -34,11 +73,15 @@ def children(pid: int) -> dict[int, str]:
 
 def zombies(pid: int) -> list[int]:
     """The children of ``pid`` that have exited but were not reaped yet."""
+    import psutil
+
     return sorted(p for p, status in children(pid).items() if status == psutil.STATUS_ZOMBIE)
 
 
 def listening_ports(pid: int) -> set[int]:
     """TCP ports on which ``pid`` or any of its descendants listens."""
+    import psutil
+
     try:
         procs = [psutil.Process(pid)]
         procs += procs[0].children(recursive=True)
@@ -47,3 +90,104 @@ def listening_ports(pid: int) -> set[int]:
     pids = {p.pid for p in procs}
     return {c.laddr.port for c in psutil.net_connections(kind="tcp")
             if c.status == psutil.CONN_LISTEN and c.pid in pids}
+
+
+class Command:
+    """Any command (``python -m http.server ...``) run as a child, its output collected.
+
+    Used like :func:`servers.notebook.start` for programs that do not print
+    our ``listening on`` line: :meth:`wait_for` waits for a regular
+    expression in the output (with a deadline), :meth:`stop` sends SIGINT,
+    then SIGTERM, then SIGKILL and reaps the process.
+    """
+
+    def __init__(self, argv: list[str], cwd: str | None = None, env: dict | None = None):
+        import subprocess
+        import threading
+
+        child_env = dict(os.environ)
+        child_env.update(env or {})
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, cwd=cwd, env=child_env)
+        self.pid = self.proc.pid
+        self._buf = bytearray()
+        self._cond = threading.Condition()
+        self._eof = False
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+        _commands.add(self)
+
+    def _drain(self) -> None:
+        fd = self.proc.stdout.fileno()
+        try:
+            while chunk := os.read(fd, 65536):
+                with self._cond:
+                    self._buf += chunk
+                    self._cond.notify_all()
+        except OSError:
+            pass
+        with self._cond:
+            self._eof = True
+            self._cond.notify_all()
+
+    def output(self) -> str:
+        with self._cond:
+            return self._buf.decode(errors="replace")
+
+    def wait_for(self, pattern: str, timeout: float = 15.0):
+        """Wait until ``pattern`` (a regex) matches the output; return the match."""
+        import re
+        import time
+
+        regex = re.compile(pattern, re.MULTILINE)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                match = regex.search(self._buf.decode(errors="replace"))
+                if match:
+                    return match
+                left = deadline - time.monotonic()
+                if self._eof or left <= 0:
+                    self.stop()
+                    raise TimeoutError(f"{' '.join(self.argv)} did not print {pattern!r}; "
+                                       f"output:\n{self._buf.decode(errors='replace')}")
+                self._cond.wait(min(left, 0.5))
+
+    def stop(self) -> int:
+        import signal
+        import subprocess
+
+        for sig, grace in ((signal.SIGINT, 3.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+            if self.proc.poll() is not None:
+                break
+            try:
+                self.proc.send_signal(sig)
+                self.proc.wait(grace)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        code = self.proc.wait()
+        self._thread.join(5.0)
+        self.proc.stdout.close()
+        _commands.discard(self)
+        return code
+
+    def __enter__(self) -> "Command":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+_commands: set = set()
+
+
+def _stop_commands() -> None:
+    for cmd in list(_commands):
+        try:
+            cmd.stop()
+        except Exception:
+            pass
+
+
+atexit.register(_stop_commands)

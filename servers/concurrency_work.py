@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import socketserver
+import sys
 import time
 
 from servers import _layers, _runtime
@@ -62,7 +63,7 @@ class Threading(socketserver.ThreadingTCPServer):
     request_queue_size = _layers.BACKLOG
 
 
-class Forking(socketserver.ForkingTCPServer):
+class Forking(_layers.ParentCheckMixIn, socketserver.ForkingTCPServer):
     allow_reuse_address = True
     request_queue_size = _layers.BACKLOG
 
@@ -109,7 +110,10 @@ def serve(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    _runtime.run(serve, __doc__, argv, configure=configure)
+    if "forking" in (argv if argv is not None else sys.argv):
+        _layers.run_forking(serve, __doc__, argv, configure=configure)  # no watchdog thread
+    else:
+        _runtime.run(serve, __doc__, argv, configure=configure)
 
 
 if __name__ == "__main__":

@@ -119,9 +119,14 @@ def serve(listener: socket.socket, reap_mode: str = "sigchld", delay: float = 0.
     active_processes: list[int] = []
     if reap_mode == "sigchld":
         signal.signal(signal.SIGCHLD, lambda signum, frame: reap(active_processes))
+    listener.settimeout(0.25)  # wake up now and then to check that our parent lives
     try:
         while True:
-            client, address = listener.accept()  # PEP 475: retried after a signal handler
+            try:
+                client, address = listener.accept()  # PEP 475: retried after a signal handler
+            except TimeoutError:
+                _layers.check_parent()
+                continue
             print("server connected at", address, flush=True)
             child_pid = os.fork()
             if child_pid == 0:  # the child
@@ -162,7 +167,7 @@ def run_server(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    _runtime.run(run_server, __doc__, argv, configure=configure)
+    _layers.run_forking(run_server, __doc__, argv, configure=configure)
 
 
 if __name__ == "__main__":

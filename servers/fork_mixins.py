@@ -7,7 +7,8 @@ What it teaches
     line protocol shows where a request ran and what it can see:
 
     ``WHO``        -> ``pid=P thread=NAME``
-    ``WORK S``     -> sleeps S seconds (at most 5), then ``done pid=P thread=NAME``
+    ``WORK S``     -> prints ``working S s in ...``, sleeps S seconds (at most
+                      5), then answers ``done pid=P thread=NAME``
     ``HIT``        -> adds one to a module-level counter, ``hits=N pid=P``
 
 What to watch for
@@ -53,6 +54,7 @@ class Handler(socketserver.StreamRequestHandler):
             if words == ["WHO"]:
                 reply = where
             elif len(words) == 2 and words[0] == "WORK":
+                print(f"working {words[1]} s in {where}", flush=True)
                 time.sleep(min(max(float(words[1]), 0.0), 5.0))
                 reply = f"done {where}"
             elif words == ["HIT"]:
@@ -63,12 +65,12 @@ class Handler(socketserver.StreamRequestHandler):
             self.wfile.write(reply.encode() + b"\n")
 
 
-class ForkingServer(socketserver.ForkingTCPServer):
+class ForkingServer(_layers.ParentCheckMixIn, socketserver.ForkingTCPServer):
     allow_reuse_address = True
     request_queue_size = _layers.BACKLOG
 
 
-class ThreadingServer(socketserver.ThreadingTCPServer):
+class ThreadingServer(_layers.ParentCheckMixIn, socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = _layers.BACKLOG
 
@@ -112,7 +114,7 @@ def serve(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    _runtime.run(serve, __doc__, argv, configure=configure)
+    _layers.run_forking(serve, __doc__, argv, configure=configure)
 
 
 if __name__ == "__main__":

@@ -77,12 +77,12 @@ class Handler(socketserver.StreamRequestHandler):
             self.wfile.write(reply.encode() + b"\n")
 
 
-class ForkingServer(socketserver.ForkingTCPServer):
+class ForkingServer(_layers.ParentCheckMixIn, socketserver.ForkingTCPServer):
     allow_reuse_address = True
     request_queue_size = _layers.BACKLOG
 
 
-class ThreadingServer(socketserver.ThreadingTCPServer):
+class ThreadingServer(_layers.ParentCheckMixIn, socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
     request_queue_size = _layers.BACKLOG
@@ -105,7 +105,7 @@ def serve(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    _runtime.run(serve, __doc__, argv, configure=configure)
+    _layers.run_forking(serve, __doc__, argv, configure=configure)
 
 
 if __name__ == "__main__":
