@@ -265,6 +265,49 @@ class Client:
             self._log(f"waited {timeout:g} s: {'nothing more' if data else 'nothing'} came")
         return data
 
+    def receive_line(self, *, limit: int = 1 << 16, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+        """One line: the bytes up to and including the first ``b"\\n"`` (at most ``limit`` bytes).
+
+        Bytes after the newline stay unread (for the next call).  Returns early,
+        without a newline, when the server closes (``peer_closed``), ``limit``
+        bytes came without a newline, or ``timeout`` seconds passed; never
+        raises on a timeout.  Logged like :meth:`receive`.
+        """
+        assert self.sock is not None, "connect first"
+        got = bytearray()
+        deadline = time.monotonic() + timeout
+        timed_out = False
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.sock, selectors.EVENT_READ)
+            while not got.endswith(b"\n") and len(got) < limit and not self.peer_closed:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    timed_out = True
+                    break
+                try:
+                    peek = self.sock.recv(min(limit - len(got), 65536), socket.MSG_PEEK)
+                    end = peek.find(b"\n")
+                    chunk = self.sock.recv(end + 1 if end >= 0 else len(peek)) if peek else b""
+                except BlockingIOError:
+                    continue
+                except OSError as exc:
+                    self._log(f"connection reset by the server ({exc.strerror or exc})")
+                    self.peer_closed = True
+                    break
+                if not chunk:
+                    self.peer_closed = True
+                    break
+                got += chunk
+        data = bytes(got)
+        self.received += data
+        if data:
+            self._log(f"receives {show(data)}")
+        if self.peer_closed:
+            self._log("sees the server close the connection")
+        elif timed_out:
+            self._log(f"waited {timeout:g} s: {'no end of line' if data else 'nothing'} came")
+        return data
+
     def receive_until_closed(self, *, limit: int = 1 << 20, timeout: float = DEFAULT_TIMEOUT) -> bytes:
         """Everything until the server closes the connection (at most ``limit`` bytes)."""
         return self.receive(limit, timeout=timeout)
