@@ -31,6 +31,7 @@ runs in the host's network with the fallback described in docs/isolation.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import fcntl
 import json
@@ -43,7 +44,8 @@ import struct
 import sys
 import time
 
-POLL_SECONDS = 0.003
+POLL_SECONDS = 0.003  # listening-socket poll until the server first listens
+IDLE_POLL_SECONDS = 0.1  # afterwards: new listeners are rare; exits wake us via SIGCHLD
 TCP_LISTEN = "0A"
 
 
@@ -106,6 +108,44 @@ def listeners_of_tree(pid: int) -> set[tuple[str, int]]:
     return found
 
 
+MS_BIND, MS_REC = 0x1000, 0x4000
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    enc = lambda v: v.encode() if v is not None else None  # noqa: E731
+    if libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {target}: {os.strerror(err)}")
+
+
+def set_up_mounts(plan: dict) -> None:
+    """Hide what a student's server must not see (we are root of a private mount namespace).
+
+    ``plan["mask"]``: [[DIR, [KEEP, ...]], ...]: an empty tmpfs is mounted over DIR
+    and each KEEP path below it is bound back in place.  ``plan["null"]``: files
+    replaced by /dev/null.
+    """
+    for directory, keep in plan.get("mask", []):
+        if not os.path.isdir(directory):
+            continue
+        fds = [(path, os.open(path, os.O_PATH)) for path in keep if os.path.exists(path)]
+        mode = os.stat(directory).st_mode & 0o7777 | 0o111
+        _mount("tmpfs", directory, "tmpfs", 0, f"mode={mode:o},size=16m")
+        for path, fd in fds:
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.makedirs(path, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                open(path, "a").close()
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
+            os.close(fd)
+    for path in plan.get("null", []):
+        if os.path.isfile(path):
+            _mount("/dev/null", path, None, MS_BIND, None)
+
+
 def apply_limits(limits: dict) -> None:
     """Set resource limits in the child, just before exec (units: seconds, bytes)."""
     names = {
@@ -158,6 +198,9 @@ class Jail:
                 os.close(self.control.fileno())
                 for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
                     signal.signal(sig, signal.SIG_DFL)
+                for procs in self.args.cgroup or []:
+                    with open(procs, "w") as f:
+                        f.write(str(os.getpid()))
                 if self.args.user_id is not None:
                     os.setgroups([])
                     os.setgid(self.args.group_id)
@@ -226,13 +269,30 @@ class Jail:
     def run(self) -> None:
         if self.args.netns:
             bring_loopback_up()
+        if self.args.mounts:
+            try:
+                set_up_mounts(json.loads(self.args.mounts))
+            except OSError as exc:
+                self.send({"event": "spawn_failed", "message": f"sandbox mounts: {exc}"})
+                return
         self.start_child()
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        os.set_blocking(wake_read, False)
+        signal.set_wakeup_fd(wake_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
         selector = selectors.DefaultSelector()
         selector.register(self.control, selectors.EVENT_READ)
+        selector.register(wake_read, selectors.EVENT_READ)
         while True:
             self.reap()
             self.poll_listeners()
-            if selector.select(POLL_SECONDS):
+            interval = IDLE_POLL_SECONDS if self.reported else POLL_SECONDS
+            for key, _ in selector.select(interval):
+                if key.fileobj == wake_read:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake_read, 4096)
+                    continue
                 data = self.control.recv(65536)
                 if not data:
                     return  # the grader has gone: so do we, and all we started
@@ -271,6 +331,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limits", default="")
     parser.add_argument("--user-id", type=int)
     parser.add_argument("--group-id", type=int)
+    parser.add_argument("--mounts", default="", help="JSON plan for set_up_mounts()")
+    parser.add_argument("--cgroup", action="append", help="a cgroup.procs file to join")
     parser.add_argument("argv", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.argv and args.argv[0] == "--":

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
-
 WRITEFILE = re.compile(r"^%%writefile(?:\s+-a|\s+--append)?\s+(\S+)\s*$")
 
 
@@ -20,7 +18,7 @@ class AnswerNotFound(Exception):
     """The notebook has no answer cell for the file (deleted, or wrong notebook)."""
 
 
-def answer_source(nb: nbformat.NotebookNode, filename: str) -> str:
+def answer_source(nb, filename: str) -> str:
     """The source written by the answer cell(s) ``%%writefile filename``.
 
     Only cells marked as nbgrader answer cells (``solution: true``) count.
@@ -42,6 +40,7 @@ def answer_source(nb: nbformat.NotebookNode, filename: str) -> str:
 
 def extract(notebook: Path, filename: str, directory: Path) -> Path:
     """Write the answer of ``notebook`` to ``directory/filename``; return that path."""
+    import nbformat
     nb = nbformat.read(str(notebook), as_version=4)
     target = Path(directory) / filename
     target.write_text(answer_source(nb, filename), encoding="utf-8")

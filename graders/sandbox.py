@@ -67,6 +67,7 @@ class Limits:
     open_files: int = 256
     processes: int = 64
     core_bytes: int = 0
+    memory_bytes: int = 512 << 20  # all the server's processes together (memory cgroup)
 
     def as_json(self) -> str:
         return json.dumps(self.__dict__)
@@ -87,7 +88,7 @@ def isolation_mode() -> str:
 
 @functools.lru_cache(maxsize=None)
 def _unshare_prefix() -> tuple[str, ...] | None:
-    base = ("unshare", "--net", "--pid", "--fork", "--kill-child")
+    base = ("unshare", "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc")
     candidates = [base] if os.geteuid() == 0 else []
     candidates.append(base + ("--user", "--map-root-user"))
     for prefix in candidates:
@@ -98,6 +99,111 @@ def _unshare_prefix() -> tuple[str, ...] | None:
         if done.returncode == 0:
             return prefix
     return None
+
+
+SANDBOX_UIDS = range(300_000, 400_000)  # unprivileged uids for servers when we are root
+CGROUP_V1 = Path("/sys/fs/cgroup")
+CGROUP_PARENT = "graders"
+
+
+@functools.lru_cache(maxsize=None)
+def cgroup_support() -> str:
+    """``"v1"`` or ``"v2"`` when per-sandbox pids and memory cgroups can be made here, else ``""``."""
+    if os.environ.get("GRADERS_CGROUPS") == "off" or not sys.platform.startswith("linux"):
+        return ""
+    if (CGROUP_V1 / "pids" / "cgroup.procs").exists() and os.access(CGROUP_V1 / "pids", os.W_OK):
+        try:
+            for controller in ("pids", "memory"):
+                (CGROUP_V1 / controller / CGROUP_PARENT).mkdir(exist_ok=True)
+            return "v1"
+        except OSError:
+            return ""
+    controllers = CGROUP_V1 / "cgroup.controllers"
+    if controllers.exists() and "pids" in controllers.read_text() and os.access(CGROUP_V1, os.W_OK):
+        try:
+            (CGROUP_V1 / "cgroup.subtree_control").write_text("+pids +memory")
+            parent = CGROUP_V1 / CGROUP_PARENT
+            parent.mkdir(exist_ok=True)
+            (parent / "cgroup.subtree_control").write_text("+pids +memory")
+            return "v2"
+        except OSError:
+            return ""
+    return ""
+
+
+def drops_privileges() -> bool:
+    """True when servers run under their own unprivileged uid (we are root, with namespaces)."""
+    return (os.geteuid() == 0 and isolation_mode() == "namespaces"
+            and os.environ.get("GRADERS_SANDBOX_UID") != "off")
+
+
+def guarantees() -> dict[str, bool]:
+    """What this machine's sandboxes enforce (for docs, tests and the demo's header)."""
+    namespaces = isolation_mode() == "namespaces"
+    return {
+        "private_network": namespaces,
+        "everything_killed_at_end": namespaces or bool(cgroup_support()),
+        "process_limit": bool(cgroup_support()) or drops_privileges() or os.geteuid() != 0,
+        "memory_limit_all_processes": bool(cgroup_support()),
+        "course_files_hidden": namespaces,
+        "unprivileged_user": drops_privileges() or os.geteuid() != 0,
+    }
+
+
+class Cgroup:
+    """A pids + memory cgroup for one sandbox (removed by :meth:`remove`)."""
+
+    def __init__(self, name: str, limits: "Limits") -> None:
+        self.version = cgroup_support()
+        self.dirs: list[Path] = []
+        if self.version == "v1":
+            pids = CGROUP_V1 / "pids" / CGROUP_PARENT / name
+            memory = CGROUP_V1 / "memory" / CGROUP_PARENT / name
+            pids.mkdir()
+            self.dirs.append(pids)
+            (pids / "pids.max").write_text(str(limits.processes))
+            memory.mkdir()
+            self.dirs.append(memory)
+            (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
+            with contextlib.suppress(OSError):
+                (memory / "memory.memsw.limit_in_bytes").write_text(str(limits.memory_bytes))
+        elif self.version == "v2":
+            group = CGROUP_V1 / CGROUP_PARENT / name
+            group.mkdir()
+            self.dirs.append(group)
+            (group / "pids.max").write_text(str(limits.processes))
+            with contextlib.suppress(OSError):
+                (group / "memory.max").write_text(str(limits.memory_bytes))
+                (group / "memory.swap.max").write_text("0")
+
+    @property
+    def procs_files(self) -> list[str]:
+        return [str(d / "cgroup.procs") for d in self.dirs]
+
+    def pids(self) -> set[int]:
+        found = set()
+        for d in self.dirs:
+            with contextlib.suppress(OSError):
+                found |= {int(x) for x in (d / "cgroup.procs").read_text().split()}
+        return found
+
+    def remove(self, timeout: float = 10.0) -> None:
+        """Kill whatever is left in the group and remove it (waits up to ``timeout`` s)."""
+        deadline = time.monotonic() + timeout
+        while self.dirs and time.monotonic() < deadline:
+            for pid in self.pids():
+                with contextlib.suppress(OSError):
+                    os.kill(pid, 9)
+            for d in list(self.dirs):
+                try:
+                    d.rmdir()
+                    self.dirs.remove(d)
+                except FileNotFoundError:
+                    self.dirs.remove(d)
+                except OSError:
+                    pass
+            if self.dirs:
+                time.sleep(0.005)  # the kernel is still tearing processes down
 
 
 @dataclass
@@ -115,13 +221,16 @@ class Sandbox:
     """
 
     def __init__(self, argv: list[str], workdir: Path, *, limits: Limits | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, hide: list[Path] | None = None) -> None:
         self.argv = list(argv)
         self.workdir = Path(workdir)
         self.limits = limits or Limits()
         self.mode = isolation_mode()
         self.token = uuid.uuid4().hex
         self._extra_env = env or {}
+        self.hide = [Path(p) for p in (hide or [])]
+        self.cgroup: Cgroup | None = None
+        self.uid: int | None = None
         self._control_dir = Path(tempfile.mkdtemp(prefix="graders-ctl-"))
         self._listener: socket.socket | None = None
         self._control: socket.socket | None = None
@@ -155,7 +264,17 @@ class Sandbox:
         env = self._environment()
         jail = [sys.executable, "-I", str(JAIL), "--control", path,
                 "--workdir", str(self.workdir), "--limits", self.limits.as_json()]
+        if cgroup_support():
+            self.cgroup = Cgroup(f"sandbox-{self.token}", self.limits)
+            for procs in self.cgroup.procs_files:
+                jail += ["--cgroup", procs]
+        if drops_privileges():
+            self.uid = SANDBOX_UIDS[int(self.token[:8], 16) % len(SANDBOX_UIDS)]
+            for path in [self.workdir, *self.workdir.rglob("*")]:
+                os.chown(path, self.uid, self.uid)
+            jail += ["--user-id", str(self.uid), "--group-id", str(self.uid)]
         if self.mode == "namespaces":
+            jail += ["--mounts", json.dumps(self._mount_plan())]
             command = [*_unshare_prefix(), *jail, "--netns", "--", *self.argv]
         else:
             command = [*jail, "--", *self.argv]
@@ -192,6 +311,35 @@ class Sandbox:
         self.pid = event.data["pid"]
         return self
 
+    def _mount_plan(self) -> dict:
+        """What to hide from the server: see _jail.set_up_mounts and docs/isolation.md."""
+        workdir = os.path.realpath(self.workdir)
+        needed = {os.path.realpath(p) for p in (sys.executable, sys.prefix, sys.base_prefix)}
+        needed.add(workdir)
+        masks: dict[str, set[str]] = {}
+        temp = os.path.realpath(tempfile.gettempdir())
+        masks[temp] = {p for p in needed if p.startswith(temp + os.sep)}
+        if self.uid is not None:
+            # Directories others may not enter (e.g. /root holding pyenv's Python):
+            # mask them and bind back just the way to what the server needs.
+            for path in needed:
+                parts = Path(path).parts
+                for i in range(1, len(parts)):
+                    ancestor = os.path.join(*parts[:i + 1]) if i else parts[0]
+                    if os.path.isdir(ancestor) and not os.stat(ancestor).st_mode & 0o001 \
+                            and ancestor != path:
+                        masks.setdefault(ancestor, set()).add(os.path.join(*parts[:i + 2]))
+                        break
+        nulls = []
+        for hidden in self.hide:
+            real = os.path.realpath(hidden)
+            if os.path.isdir(real):
+                masks.setdefault(real, set()).update(p for p in needed if p.startswith(real + os.sep))
+            elif os.path.isfile(real):
+                nulls.append(real)
+        order = sorted(masks, key=lambda d: d.count(os.sep))
+        return {"mask": [[d, sorted(masks[d])] for d in order], "null": nulls}
+
     def _environment(self) -> dict[str, str]:
         keep = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "SYSTEMROOT", "TMPDIR")
         env = {k: v for k, v in os.environ.items() if k in keep}
@@ -200,6 +348,8 @@ class Sandbox:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["PYTHONIOENCODING"] = "utf-8:backslashreplace"
         env["GRADERS_SANDBOX_ID"] = self.token
+        if self.uid is not None:
+            env["HOME"] = str(self.workdir)
         if self.mode == "fallback":
             env["PYTHONPATH"] = str(FALLBACK_SITE)
         env.update(self._extra_env)
@@ -367,6 +517,8 @@ class Sandbox:
         if self._drain is not None:
             self._drain.join(timeout=2)
         self._kill_marked()
+        if self.cgroup is not None:
+            self.cgroup.remove()
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None

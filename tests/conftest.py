@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 
 import psutil
 import pytest
 
 ME = psutil.Process()
+# Inherited by every process this test session starts (even daemons that leave
+# the process tree), so leaks are found without blaming strangers' processes.
+SESSION = os.environ.setdefault("WORKBOOK_TEST_SESSION", uuid.uuid4().hex)
 LEAK_DEADLINE = 10.0  # seconds a test's processes get to disappear after it ends
 
 
@@ -24,15 +28,25 @@ def _descendants() -> set[int]:
         return set()
 
 
+def _ours(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        return psutil.Process(pid).environ().get("WORKBOOK_TEST_SESSION") == SESSION
+    except psutil.Error:
+        return False
+
+
 def _listeners() -> set[tuple[int, str, int]]:
+    """Listening TCP sockets of processes this test session started."""
     found = set()
     try:
         conns = psutil.net_connections(kind="tcp")
     except psutil.Error:
         return found
     for c in conns:
-        if c.status == psutil.CONN_LISTEN:
-            found.add((c.pid or 0, c.laddr.ip, c.laddr.port))
+        if c.status == psutil.CONN_LISTEN and c.pid != os.getpid() and _ours(c.pid):
+            found.add((c.pid, c.laddr.ip, c.laddr.port))
     return found
 
 
@@ -64,7 +78,7 @@ def no_leaks(request):
             pid for pid in _descendants() - before_procs
             if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
         }
-        leaked_listen = {x for x in _listeners() - before_listen if x[0] != os.getpid() or True}
+        leaked_listen = _listeners() - before_listen
         return not leaked_procs and not leaked_listen
 
     if not wait_until(clean, LEAK_DEADLINE, 0.02):

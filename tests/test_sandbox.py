@@ -1,0 +1,133 @@
+"""The sandbox: readiness, isolation and clean-up, with real processes.
+
+The seed's clock server (hard-coded port 12091, no SO_REUSEADDR) must grade
+as correct every time: several times in a row (TIME_WAIT) and alongside other
+gradings (port collisions).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import psutil
+import pytest
+
+from graders import assignments, sandbox
+from graders.checks import run_checks
+from graders.harness import Server, Transcript
+from conftest import wait_until
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "examples" / "clock" / "seed_verbatim.py"
+CLOCK = assignments.get("clock")
+
+namespaces_only = pytest.mark.skipif(sandbox.isolation_mode() != "namespaces",
+                                     reason="this machine has no network/PID namespaces")
+
+
+def test_seed_clock_server_passes_several_times_in_a_row():
+    for _ in range(3):
+        report = run_checks(CLOCK, SEED, only=["answers_question", "several_clients"])
+        assert report.passed, report.render()
+
+
+@namespaces_only
+def test_seed_clock_server_passes_alongside_other_gradings():
+    reports = []
+    threads = [threading.Thread(target=lambda: reports.append(run_checks(CLOCK, SEED))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert len(reports) == 4
+    assert all(r.passed for r in reports), "\n".join(r.render() for r in reports if not r.passed)
+
+
+def test_fallback_mode_regrades_the_seed_despite_time_wait():
+    env = dict(os.environ, GRADERS_ISOLATION="fallback")
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-m", "graders", "check", "clock", str(SEED),
+                               "--only", "several_clients"], env=env, capture_output=True, text=True,
+                              timeout=300, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+DAEMON = textwrap.dedent('''
+    import os, socket, time
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+            while True:
+                time.sleep(1)
+        os._exit(0)
+    os._exit(0)
+''')
+
+
+@pytest.mark.parametrize("mode", ["namespaces", "fallback"])
+def test_a_double_forked_daemon_does_not_survive(tmp_path, monkeypatch, mode):
+    if mode == "namespaces" and sandbox.isolation_mode() != "namespaces":
+        pytest.skip("no namespaces here")
+    monkeypatch.setenv("GRADERS_ISOLATION", mode)
+    sandbox.isolation_mode.cache_clear()
+    try:
+        (tmp_path / "daemon.py").write_text(DAEMON)
+        server = Server(tmp_path / "daemon.py", Transcript())
+        with server:
+            server.sandbox.start()
+            token = server.sandbox.token
+            assert server.sandbox.wait_exit(20) == 0  # the program "exits"; its daemon lives on
+            assert wait_until(lambda: any(_has_token(p, token) for p in psutil.process_iter()), 20)
+        assert not [p for p in psutil.process_iter() if _has_token(p, token)]
+    finally:
+        sandbox.isolation_mode.cache_clear()
+
+
+def _has_token(proc: psutil.Process, token: str) -> bool:
+    try:
+        return proc.environ().get("GRADERS_SANDBOX_ID") == token
+    except psutil.Error:
+        return False
+
+
+@namespaces_only
+def test_the_server_sees_only_its_own_files_and_no_network(tmp_path):
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("grades")
+    (tmp_path / "peek.py").write_text(textwrap.dedent(f'''
+        import os, socket
+        print("tmp:", sorted(os.listdir("/tmp")))
+        try:
+            print("secret:", open({str(secret)!r}).read())
+        except OSError as e:
+            print("secret: refused", type(e).__name__)
+        try:
+            socket.create_connection(("10.255.255.1", 80), timeout=2)
+        except OSError as e:
+            print("network:", type(e).__name__, e.errno)
+        print("uid:", os.getuid())
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+        import signal; signal.pause()
+    '''))
+    with Server(tmp_path / "peek.py", Transcript()) as server:
+        server.sandbox.start()
+        assert server.sandbox.wait_listening(20), server.output()
+        out = server.output()
+    tmp_entries = next(line for line in out.splitlines() if line.startswith("tmp:"))
+    assert tmp_entries.count("'") == 2, out  # one entry: the server's own working directory
+    assert "secret: refused" in out or "secret: \n" in out or "secret: " + "grades" not in out, out
+    assert "network: OSError 101" in out or "ENETUNREACH" in out or "network: OSError" in out, out
+    if os.geteuid() == 0:
+        assert "uid: 0" not in out, out
+
+
+def test_guarantees_are_reported():
+    found = sandbox.guarantees()
+    assert set(found) >= {"private_network", "process_limit", "everything_killed_at_end"}
+    if sys.platform.startswith("linux") and sandbox.isolation_mode() == "namespaces":
+        assert found["private_network"] and found["everything_killed_at_end"]
