@@ -206,6 +206,20 @@ class Cgroup:
                 time.sleep(0.005)  # the kernel is still tearing processes down
 
 
+REPO = Path(__file__).resolve().parent.parent
+SENSITIVE = ("submitted", "autograded", "feedback", "release", "source", "exchange", ".graders",
+             "solutions", "examples", "build", "gradebook.db")
+
+
+def default_hidden() -> list[Path]:
+    """What no student server may read: course folders and the gradebook in the current
+    directory (nbgrader runs in the course root) and in the repository (hidden tests)."""
+    found = []
+    for base in {Path.cwd().resolve(), REPO}:
+        found += [base / name for name in SENSITIVE if (base / name).exists()]
+    return found
+
+
 @dataclass
 class Event:
     kind: str
@@ -228,7 +242,7 @@ class Sandbox:
         self.mode = isolation_mode()
         self.token = uuid.uuid4().hex
         self._extra_env = env or {}
-        self.hide = [Path(p) for p in (hide or [])]
+        self.hide = [Path(p) for p in (default_hidden() if hide is None else hide)]
         self.cgroup: Cgroup | None = None
         self.uid: int | None = None
         self._control_dir = Path(tempfile.mkdtemp(prefix="graders-ctl-"))
