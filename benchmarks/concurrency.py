@@ -98,16 +98,17 @@ def table(data: dict) -> str:
     ideal = data["rounds"] * data["work"]
     lines = [f"wall time in ms ({data['rounds']} round trips per client, "
              f"{data['work'] * 1000:g} ms of work per request; overlapped ideal {ideal * 1000:.0f} ms)"]
-    lines.append("clients " + "".join(f"{m:>11}" for m in models))
+    w = {m: max(11, len(m) + 2) for m in models}
+    lines.append("clients " + "".join(f"{m:>{w[m]}}" for m in models))
     for n in clients:
-        lines.append(f"{n:>7} " + "".join(f"{sec[m][str(n)] * 1000:>11.1f}" for m in models))
+        lines.append(f"{n:>7} " + "".join(f"{sec[m][str(n)] * 1000:>{w[m]}.1f}" for m in models))
     if "iterative" in models:
         lines.append("")
         lines.append("speed-up versus iterative (iterative time / model time)")
-        lines.append("clients " + "".join(f"{m:>11}" for m in models))
+        lines.append("clients " + "".join(f"{m:>{w[m]}}" for m in models))
         for n in clients:
             base = sec["iterative"][str(n)]
-            lines.append(f"{n:>7} " + "".join(f"{base / sec[m][str(n)]:>10.1f}x" for m in models))
+            lines.append(f"{n:>7} " + "".join(f"{base / sec[m][str(n)]:>{w[m] - 1}.1f}x" for m in models))
     return "\n".join(lines)
 
 
