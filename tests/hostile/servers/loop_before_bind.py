@@ -1,0 +1,3 @@
+"""Hostile: spins forever before it ever creates a socket."""
+while True:
+    pass
