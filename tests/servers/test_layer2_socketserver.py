@@ -13,6 +13,7 @@ import sys
 import time
 
 import pytest
+from conftest import wait_until
 from layer12_helpers import REPO, listening, python_env
 
 from servers.clock_client import ask_time, pad
@@ -169,7 +170,7 @@ def test_udp_clock_answers_each_datagram():
         assert not listening(server.port)  # UDP: bound, not listening
         for _ in range(3):
             assert CTIME.match(ask_udp(server.address, b"What is the time?").decode())
-        assert server.output().count("datagram from") == 3
+        assert wait_until(lambda: server.output().count("datagram from") == 3, 5)
 
 
 def test_udp_short_recv_buffer_truncates_the_datagram():
@@ -266,11 +267,11 @@ def test_sequential_server_makes_clients_wait_for_each_other():
 
 def test_mixin_in_the_wrong_order_is_silently_sequential():
     with running("threading_server", "--delay", "0.5", "--wrong-order") as server:
-        assert "process_request from BaseServer.process_request" in server.output()
+        assert "process_request from BaseServer.process_request" in server.wait_for("process_request")
         elapsed, _ = _concurrent(server.address, 3)
     assert elapsed >= 1.4
     with running("threading_server", "--delay", "0.5") as right:
-        assert "process_request from ThreadingMixIn.process_request" in right.output()
+        assert "from ThreadingMixIn.process_request" in right.wait_for("process_request")
 
 
 # -- stoppable_server: shutdown() from another thread, server_close(), with -----------
