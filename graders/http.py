@@ -24,6 +24,8 @@ from .harness import show
 
 HEAD_END = re.compile(rb"\r?\n\r?\n")
 RESPONSE_LIMIT = 1 << 20  # bytes of a response read at most
+HEAD_HELP = ("With http.server, call self.send_response(200), then self.send_header(...) for each header, "
+             "then self.end_headers(), and only then write the page.")
 
 
 @dataclass
@@ -115,6 +117,11 @@ def parse_response(raw: bytes, *, closed: bool = True) -> Response:
     conn = h11.Connection(h11.CLIENT)
     conn.send(h11.Request(method="GET", target="/", headers=[("Host", "localhost")]))
     conn.send(h11.EndOfMessage())
+    if not re.match(rb"HTTP/\d", raw):
+        raise Failure("the reply is not a valid HTTP response (it does not start with a status line)",
+                      expected="a status line such as 'HTTP/1.0 200 OK', header lines, an empty line, "
+                               "then the page",
+                      actual=show(raw), help=HEAD_HELP)
     conn.receive_data(raw)
     try:
         event = conn.next_event()
@@ -125,8 +132,7 @@ def parse_response(raw: bytes, *, closed: bool = True) -> Response:
                       expected="a status line such as 'HTTP/1.0 200 OK', header lines, an empty line, "
                                "then the page",
                       actual=show(raw),
-                      help="With http.server, call self.send_response(200), then self.send_header(...) "
-                           "for each header, then self.end_headers(), and only then write the page.") from exc
+                      help=HEAD_HELP) from exc
     if not isinstance(event, h11.Response):
         raise Failure("the reply ended before its header lines did",
                       expected="a status line, header lines and an empty line (\\r\\n\\r\\n)",

@@ -193,6 +193,7 @@ def waiting_client_leaves(run):
     gone.send(line("A will not wait"))
     gone.receive(1, timeout=0.3)
     gone.abort()
+    time.sleep(0.3)  # time for a server that watches waiting clients to notice (it may also not)
     b = server.client("B")
     b.send(line("B is here"))
     c = server.client("C")

@@ -1,0 +1,99 @@
+"""graders/http.py (the strict HTTP client of the secret_word checks), with real servers."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from graders.checks import Failure
+from graders.harness import Server, Transcript
+from graders.http import http_get, media_type, parse_response
+
+
+def start(tmp_path, source: str) -> Server:
+    path = tmp_path / "server.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return Server(path, Transcript())
+
+
+PAGE_SERVER = '''
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import unquote
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            page = f"<p>{unquote(self.path[1:])} é</p>".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+    HTTPServer(("127.0.0.1", 8000), Handler).serve_forever()
+'''
+
+
+def test_http_get_reads_status_headers_and_body(tmp_path):
+    with start(tmp_path, PAGE_SERVER) as server:
+        server.start(port=8000)
+        response = http_get(server, "A", "/caf%C3%A9")
+        log = "\n".join(server.transcript.render())
+    assert response.status == 200 and response.reason == "OK" and response.http_version == "1.0"
+    assert media_type(response.header("Content-Type")) == ("text/html", {"charset": "utf-8"})
+    assert response.body == "<p>café é</p>".encode()
+    assert response.content_length == len(response.body) and response.closed
+    assert "GET /caf%C3%A9 HTTP/1.1" in log and "reads HTTP/1.0 200 OK" in log
+
+
+def test_http_get_reports_a_reply_that_is_not_http(tmp_path):
+    seed_else_branch = '''
+        import socket
+        server = socket.create_server(("127.0.0.1", 8000))
+        while True:
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.sendall(b"/apple not found")
+            conn.close()
+    '''
+    with start(tmp_path, seed_else_branch) as server:
+        server.start(port=8000)
+        with pytest.raises(Failure, match="not a valid HTTP response"):
+            http_get(server, "A", "/apple")
+
+
+def test_http_get_reports_a_server_that_hangs_up(tmp_path):
+    hangs_up = '''
+        import socket
+        server = socket.create_server(("127.0.0.1", 8000))
+        while True:
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.close()
+    '''
+    with start(tmp_path, hangs_up) as server:
+        server.start(port=8000)
+        with pytest.raises(Failure, match="closed the connection"):
+            http_get(server, "A", "/apple")
+
+
+def test_body_is_not_cut_to_a_wrong_content_length():
+    raw = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\nContent-Type: text/html\r\n\r\ncaf\xc3\xa9"
+    response = parse_response(raw)
+    assert response.content_length == 3 and response.body == "café".encode()
+    assert response.header("CONTENT-TYPE") == "text/html" and response.header("X-None") is None
+
+
+def test_parse_response_accepts_bare_newlines_and_rejects_a_missing_head_end():
+    assert parse_response(b"HTTP/1.0 404 Not Found\nContent-Length: 0\n\n").status == 404
+    with pytest.raises(Failure, match="ended before its header lines"):
+        parse_response(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("text/html; charset=utf-8", ("text/html", {"charset": "utf-8"})),
+    ('TEXT/HTML;Charset="UTF-8"', ("text/html", {"charset": "UTF-8"})),
+    ("text/html", ("text/html", {})),
+    (None, ("", {})),
+])
+def test_media_type(value, expected):
+    assert media_type(value) == expected
