@@ -127,7 +127,7 @@ def serve(listener: socket.socket, reap_mode: str = "sigchld", delay: float = 0.
             except TimeoutError:
                 _layers.check_parent()
                 continue
-            print("server connected at", address, flush=True)
+            print(f"server connected at {address}", flush=True)
             child_pid = os.fork()
             if child_pid == 0:  # the child
                 status = 0
@@ -140,7 +140,7 @@ def serve(listener: socket.socket, reap_mode: str = "sigchld", delay: float = 0.
                     status = 1
                 finally:
                     os._exit(status)  # never return into the parent's loop
-            print("appending PID", child_pid, flush=True)
+            print(f"appending PID {child_pid}", flush=True)
             active_processes.append(child_pid)
             client.close()  # the child has its own copy
             if reap_mode == "poll":
@@ -148,7 +148,7 @@ def serve(listener: socket.socket, reap_mode: str = "sigchld", delay: float = 0.
     finally:
         if reap_mode == "sigchld":
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        print("closing server; active processes:", active_processes, flush=True)
+        print(f"closing server; active processes: {active_processes}", flush=True)
         kill_processes(active_processes)
         listener.close()
 

@@ -34,23 +34,23 @@ import sys
 
 def child(flush: bool) -> None:
     """The code executed by the forked process."""
-    print("hello from child", os.getpid(), flush=flush)
+    print(f"hello from child {os.getpid()}", flush=flush)  # one write: lines do not interleave
     os._exit(0)  # go back to parent loop -- without flushing stdio buffers
 
 
 def parent(reap: bool, flush: bool) -> None:
     """Fork once per line read; quit on 'q' or end of input."""
-    print("parent", os.getpid(), "started; press Enter to fork, q to quit", flush=flush)
+    print(f"parent {os.getpid()} started; press Enter to fork, q to quit", flush=flush)
     while True:
         if flush:
             sys.stdout.flush()  # or the child inherits (and repeats) unflushed text
         newpid = os.fork()
         if newpid == 0:
             child(flush)
-        print("hello from parent", os.getpid(), newpid, flush=flush)
+        print(f"hello from parent {os.getpid()} {newpid}", flush=flush)
         if reap:
             _pid, status = os.waitpid(newpid, 0)
-            print("reaped child", newpid, "exit status", os.waitstatus_to_exitcode(status), flush=flush)
+            print(f"reaped child {newpid} exit status {os.waitstatus_to_exitcode(status)}", flush=flush)
         line = sys.stdin.readline()
         if not line or line.strip() == "q":
             break
