@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import os
 import re
 import selectors
@@ -364,13 +365,20 @@ def ask(address, data: bytes, timeout: float = 5.0, limit: int = 1 << 20) -> byt
     The client half-closes (``shutdown(SHUT_WR)``) after sending, so a server
     reading until end-of-file sees it; then it reads until the server closes
     the connection.  At most ``limit`` bytes are returned.  Raises
-    TimeoutError if the server is silent for ``timeout`` seconds.
+    TimeoutError if the server is silent for ``timeout`` seconds, and
+    ConnectionError (ConnectionResetError, BrokenPipeError) if the server
+    resets the connection.
     """
     if isinstance(data, str):
         raise TypeError("ask() sends bytes, not str: use data.encode()")
     with connect(address, timeout) as sock:
         sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError as exc:  # the server reset the connection before we half-closed
+            if exc.errno != errno.ENOTCONN:
+                raise
+            raise ConnectionResetError(errno.ECONNRESET, "connection reset by the server") from exc
         chunks, size = [], 0
         while size < limit:
             chunk = sock.recv(65536)
