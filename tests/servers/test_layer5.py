@@ -1,0 +1,169 @@
+"""Layer 5 reference servers (selectors, asyncio) and the concurrency benchmark.
+
+Real sockets against real subprocesses; the benchmark runs as the command a
+reader would type (``python benchmarks/concurrency.py``), on small bounded
+grids, and its numbers must show the concurrency models apart.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+from layer12_helpers import REPO, python_env
+
+from servers.notebook import running
+
+
+def lines_client(address, timeout=5.0):
+    sock = socket.create_connection(address, timeout=timeout)
+    return sock, sock.makefile("rwb")
+
+
+@pytest.mark.parametrize("name", ["select_echo", "async_echo"])
+def test_one_thread_serves_interleaved_clients(name):
+    with running(name) as server:
+        clients = [lines_client(server.address) for _ in range(5)]
+        try:
+            for round_ in range(3):
+                for i, (_, f) in enumerate(clients):
+                    f.write(f"client {i} round {round_}\n".encode())
+                    f.flush()
+                assert [f.readline() for _, f in clients] == [
+                    f"client {i} round {round_}\n".encode() for i in range(5)]
+            _, f = clients[0]
+            f.write(b"TIME\n")
+            f.flush()
+            assert time.strptime(f.readline().decode().strip(), "%a %b %d %H:%M:%S %Y")
+            assert psutil.Process(server.pid).num_threads() <= 2  # the loop (+ the runtime's watchdog)
+        finally:
+            for sock, f in clients:
+                f.close()
+                sock.close()
+
+
+@pytest.mark.parametrize("name", ["select_echo", "async_echo"])
+def test_lines_split_across_packets_are_reassembled(name):
+    with running(name) as server:
+        with socket.create_connection(server.address, timeout=5) as sock:
+            for piece in (b"hel", b"lo wo", b"rld\nsecond", b" line\n"):
+                sock.sendall(piece)
+            f = sock.makefile("rb")
+            assert f.readline() == b"hello world\n" and f.readline() == b"second line\n"
+
+
+async def _five_clients(address) -> float:
+    async def one(i):
+        reader, writer = await asyncio.open_connection(*address)
+        writer.write(f"client {i}\n".encode())
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.readline(), 10)
+        writer.close()
+        await writer.wait_closed()
+        return answer
+
+    started = time.monotonic()
+    answers = await asyncio.gather(*(one(i) for i in range(5)))
+    assert answers == [f"client {i}\n".encode() for i in range(5)]
+    return time.monotonic() - started
+
+
+def test_asyncio_await_overlaps_but_a_blocking_call_serialises():
+    with running("async_echo", "--delay", "0.3") as server:
+        overlapped = asyncio.run(_five_clients(server.address))
+    with running("async_echo", "--blocking-delay", "0.3") as server:
+        serialised = asyncio.run(_five_clients(server.address))
+    assert overlapped < 0.9 and serialised >= 1.4, (overlapped, serialised)
+
+
+@pytest.mark.parametrize("model", ["iterative", "threading", "forking", "asyncio", "asyncio-blocking"])
+def test_concurrency_work_models_echo(model):
+    with running("concurrency_work", "--model", model, "--work", "0.001") as server:
+        sock, f = lines_client(server.address)
+        try:
+            for i in range(3):
+                f.write(f"request {i}\n".encode())
+                f.flush()
+                assert f.readline() == f"request {i}\n".encode()
+        finally:
+            f.close()
+            sock.close()
+
+
+def test_iterative_server_makes_the_second_client_wait():
+    with running("concurrency_work", "--model", "iterative", "--work", "0.001") as server:
+        first, f1 = lines_client(server.address)
+        second, f2 = lines_client(server.address, timeout=0.5)
+        try:
+            f1.write(b"a\n")
+            f1.flush()
+            assert f1.readline() == b"a\n"
+            f2.write(b"b\n")
+            f2.flush()
+            with pytest.raises(TimeoutError):  # served only after the first client leaves
+                f2.readline()
+        finally:
+            f1.close()
+            first.close()
+            f2.close()
+            second.close()
+
+
+def test_benchmark_script_measures_and_separates_the_models(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "benchmarks/concurrency.py", "--quick", "--clients", "1,8",
+                           "--json", str(out)], capture_output=True, text=True, cwd=REPO,
+                          env=python_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "speed-up versus iterative" in done.stdout
+    data = json.loads(out.read_text())
+    sec = data["seconds"]
+    assert data["models"] == ["iterative", "threading", "forking", "asyncio"]
+    ideal = data["rounds"] * data["work"]
+    assert sec["iterative"]["8"] >= 8 * ideal * 0.95  # one client at a time
+    for model in ("threading", "asyncio", "forking"):
+        assert sec[model]["8"] < sec["iterative"]["8"] / 2, (model, sec)
+
+
+def test_benchmark_blocking_asyncio_is_no_better_than_iterative(tmp_path):
+    sys.path.insert(0, str(REPO))
+    from benchmarks import concurrency
+
+    data = concurrency.measure(models=("iterative", "asyncio-blocking", "asyncio"), clients=(6,),
+                               rounds=2, work=0.01)
+    sec = {m: data["seconds"][m]["6"] for m in data["models"]}
+    assert sec["asyncio-blocking"] > sec["iterative"] * 0.7
+    assert sec["asyncio"] < sec["asyncio-blocking"] / 2
+    table = concurrency.table(data)
+    assert "asyncio-blocking" in table and "x" in table.splitlines()[-1]
+
+
+def test_benchmark_rejects_unbounded_client_counts():
+    done = subprocess.run([sys.executable, "benchmarks/concurrency.py", "--clients", "1,1000"],
+                          capture_output=True, text=True, cwd=REPO, env=python_env(), timeout=60)
+    assert done.returncode == 2 and "between 1 and 64" in done.stderr
+
+
+def test_run_clients_reports_failures():
+    sys.path.insert(0, str(REPO))
+    from benchmarks import concurrency
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # accepts, never answers, then closes
+        address = listener.getsockname()
+
+        def close_all():
+            for _ in range(2):
+                conn, _ = listener.accept()
+                conn.close()
+
+        closer = threading.Thread(target=close_all)
+        closer.start()
+        with pytest.raises(RuntimeError, match="client"):
+            concurrency.run_clients(address, 2, 1)
+        closer.join(10)
