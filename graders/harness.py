@@ -266,28 +266,35 @@ class Client:
         return data
 
     def receive_line(self, *, limit: int = 1 << 16, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-        """One line: the bytes up to and including the first ``b"\\n"`` (at most ``limit`` bytes).
+        """One line: the bytes up to and including the first ``b"\\n"`` (see :meth:`receive_until`)."""
+        return self.receive_until(b"\n", limit=limit, timeout=timeout)
 
-        Bytes after the newline stay unread (for the next call).  Returns early,
-        without a newline, when the server closes (``peer_closed``), ``limit``
-        bytes came without a newline, or ``timeout`` seconds passed; never
-        raises on a timeout.  Logged like :meth:`receive`.
+    def receive_until(self, end: bytes, *, limit: int = 1 << 16, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+        """The bytes up to and including the first ``end`` (at most ``limit`` bytes).
+
+        Bytes after ``end`` stay unread (for the next call).  Returns early,
+        without ``end``, when the server closes (``peer_closed``), ``limit``
+        bytes came without it, or ``timeout`` seconds passed; never raises on
+        a timeout.  Logged like :meth:`receive`.
         """
         assert self.sock is not None, "connect first"
+        assert end, "end must not be empty"
         got = bytearray()
         deadline = time.monotonic() + timeout
         timed_out = False
         with selectors.DefaultSelector() as sel:
             sel.register(self.sock, selectors.EVENT_READ)
-            while not got.endswith(b"\n") and len(got) < limit and not self.peer_closed:
+            while not got.endswith(end) and len(got) < limit and not self.peer_closed:
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     timed_out = True
                     break
                 try:
                     peek = self.sock.recv(min(limit - len(got), 65536), socket.MSG_PEEK)
-                    end = peek.find(b"\n")
-                    chunk = self.sock.recv(end + 1 if end >= 0 else len(peek)) if peek else b""
+                    at = (bytes(got[-(len(end) - 1):]) if len(end) > 1 else b"") + peek
+                    found = at.find(end)
+                    take = found + len(end) - (len(at) - len(peek)) if found >= 0 else len(peek)
+                    chunk = self.sock.recv(take) if peek else b""
                 except BlockingIOError:
                     continue
                 except OSError as exc:
@@ -305,7 +312,7 @@ class Client:
         if self.peer_closed:
             self._log("sees the server close the connection")
         elif timed_out:
-            self._log(f"waited {timeout:g} s: {'no end of line' if data else 'nothing'} came")
+            self._log(f"waited {timeout:g} s: {'no end of ' + repr(end)[1:] if data else 'nothing'} came")
         return data
 
     def receive_until_closed(self, *, limit: int = 1 << 20, timeout: float = DEFAULT_TIMEOUT) -> bytes:

@@ -2,7 +2,9 @@
 
 :func:`http_get` sends one ``GET`` request (built by h11, with ``Host`` and
 ``Connection: close``) on a new :class:`~graders.harness.Client`, reads the
-response until the server closes the connection, parses its head with h11
+response (the head; then Content-Length bytes and whatever else comes within
+0.5 s, or, without a Content-Length, until the server closes the connection
+(RFC 9112 section 6.3)), parses its head with h11
 (RFC 9112: status line, header fields) and returns a :class:`Response`.  The
 body is the bytes that actually followed the head, *not* cut to the
 ``Content-Length``, so a check can compare the two (RFC 9110 section 8.6).
@@ -23,7 +25,9 @@ from .checks import Failure
 from .harness import show
 
 HEAD_END = re.compile(rb"\r?\n\r?\n")
-RESPONSE_LIMIT = 1 << 20  # bytes of a response read at most
+RESPONSE_LIMIT = 1 << 20  # bytes of a response body read at most
+HEAD_LIMIT = 1 << 16  # bytes of a response head read at most
+EXTRA_WAIT = 0.5  # seconds to wait for bytes beyond the Content-Length, when the server keeps the connection
 HEAD_HELP = ("With http.server, call self.send_response(200), then self.send_header(...) for each header, "
              "then self.end_headers(), and only then write the page.")
 
@@ -33,8 +37,9 @@ class Response:
     """One HTTP response as received.
 
     ``headers`` are (lower-case name, value) pairs in order (values decoded
-    as ISO-8859-1); ``body`` is every byte after the head until the server
-    closed the connection (or the read timed out: then ``closed`` is False).
+    as ISO-8859-1); ``body`` is every byte received after the head (see
+    :func:`http_get`: possibly more or fewer than the Content-Length says);
+    ``closed`` tells whether the server had closed the connection.
     """
 
     status: int
@@ -87,8 +92,9 @@ def http_get(server, name: str, target: str, *, headers: list[tuple[str, str]] |
 
     ``target`` is sent as it is (percent-encode it yourself); ``headers`` are
     added after Host, User-Agent, Accept and Connection: close.  Reads until
-    the server closes the connection, at most ``timeout`` seconds.  Raises
-    Failure when the server does not answer or the answer is not HTTP.
+    the response is complete (see the module docstring), at most ``timeout``
+    seconds per part.  Raises Failure when the server does not answer or the
+    answer is not HTTP.
     """
     client = server.client(name)
     conn = h11.Connection(h11.CLIENT)
@@ -96,7 +102,15 @@ def http_get(server, name: str, target: str, *, headers: list[tuple[str, str]] |
         ("Host", f"localhost:{server.port}"), ("User-Agent", "graders-http-check"),
         ("Accept", "text/html"), ("Connection", "close"), *headers])
     client.send(conn.send(request) + conn.send(h11.EndOfMessage()))
-    raw = client.receive_until_closed(limit=RESPONSE_LIMIT, timeout=timeout)
+    raw = client.receive_until(b"\r\n\r\n", limit=HEAD_LIMIT, timeout=timeout)
+    if raw.endswith(b"\r\n\r\n") and not client.peer_closed:
+        declared = re.search(rb"(?im)^content-length[ \t]*:[ \t]*(\d{1,9})[ \t]*\r$", raw)
+        if declared:  # read that many bytes, then whatever else comes before the server closes
+            raw += client.receive(int(declared.group(1)), timeout=timeout)
+            if not client.peer_closed:
+                raw += client.receive(RESPONSE_LIMIT, timeout=EXTRA_WAIT)
+        else:
+            raw += client.receive_until_closed(limit=RESPONSE_LIMIT, timeout=timeout)
     client.close(quiet=True)
     if not raw:
         why = "closed the connection" if client.peer_closed else f"sent nothing in {timeout:g} s"

@@ -43,4 +43,4 @@ def test_receive_line_stops_at_the_limit_and_on_timeout(tmp_path):
         assert client.receive_line(timeout=0.05) == b"thr"  # the rest comes 0.2 s later
         assert not client.peer_closed
         log = "\n".join(server.transcript.render())
-    assert "no end of line came" in log
+    assert "no end of '\\n' came" in log

@@ -97,3 +97,41 @@ def test_parse_response_accepts_bare_newlines_and_rejects_a_missing_head_end():
 ])
 def test_media_type(value, expected):
     assert media_type(value) == expected
+
+
+def test_http_get_does_not_wait_for_a_server_that_keeps_the_connection(tmp_path):
+    keeps_open = '''
+        import socket, threading, time
+        def serve(conn):
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nhello")
+            time.sleep(60)
+        server = socket.create_server(("127.0.0.1", 8000))
+        while True:
+            conn, _ = server.accept()
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+    '''
+    import time
+    with start(tmp_path, keeps_open) as server:
+        server.start(port=8000)
+        began = time.monotonic()
+        response = http_get(server, "A", "/apple")
+        took = time.monotonic() - began
+    assert response.body == b"hello" and not response.closed
+    assert took < 3, took
+
+
+def test_http_get_sees_bytes_beyond_the_content_length(tmp_path):
+    too_long = '''
+        import socket
+        server = socket.create_server(("127.0.0.1", 8000))
+        while True:
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.sendall("HTTP/1.0 200 OK\\r\\nContent-Length: 4\\r\\n\\r\\ncafé".encode())
+            conn.close()
+    '''
+    with start(tmp_path, too_long) as server:
+        server.start(port=8000)
+        response = http_get(server, "A", "/apple")
+    assert response.content_length == 4 and response.body == "café".encode() and response.closed
