@@ -4,6 +4,7 @@ Real processes and real sockets: every server here is ``python -m servers.NAME``
 """
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import socket
@@ -222,3 +223,30 @@ def test_stop_escalates_to_sigkill_for_a_server_that_ignores_signals(tmp_path):
     server = start("echo_socket", env={"PYTHONPATH": str(tmp_path)})
     assert server.stop(grace=(0.3, 0.3, 5)) == -signal.SIGKILL
     assert not psutil.pid_exists(server.pid) or gone(server.pid)
+
+
+LAYER_1_2 = {  # module: extra start() arguments
+    "echo_socket": {}, "trickle_socket": {}, "line_socket": {}, "prefix_socket": {},
+    "clock_server": {}, "upper_server": {}, "echo_lifecycle": {}, "udp_server": {},
+    "unix_server": {"port": None}, "threading_server": {}, "stoppable_server": {},
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_1_2))
+def test_every_layer_1_2_server_starts_and_stops_cleanly_with_deprecations_as_errors(name):
+    server = start(name, env={"PYTHONWARNINGS": "error::DeprecationWarning"}, **LAYER_1_2[name])
+    assert server.stop() == 0, server.output()
+    out = server.output()
+    assert out.count("listening on ") == 1 and "stopped by SIGINT" in out
+    assert "Warning" not in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_1_2) + ["clock_client"])
+def test_every_layer_1_2_module_has_a_help_and_a_docstring_citing_its_source(name):
+    result = subprocess.run([sys.executable, "-m", f"servers.{name}", "--help"],
+                            capture_output=True, text=True, timeout=30, cwd=notebook.PACKAGE_ROOT)
+    assert result.returncode == 0 and "usage:" in result.stdout
+    module = __import__(f"servers.{name}", fromlist=["main"])
+    assert "Sources:" in module.__doc__ and "Watch for" in module.__doc__
+    source = inspect.getsource(module)  # Python 2's name only in cited titles
+    assert "import SocketServer" not in source and "SocketServer." not in source
