@@ -112,3 +112,53 @@ def test_notebooks_never_serve_or_fork_in_the_kernel(name):
         if cell.cell_type == "code":
             for banned in ("serve_forever(", "os.fork(", "SocketServer", ".handle_request("):
                 assert banned not in cell.source, (banned, cell.source[:80])
+
+
+def _kernel_with_a_server():
+    """A real kernel that started servers.echo_socket; return (manager, client, kernel pid, port, server pid)."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(REPO / "solutions" / "01_sockets"))
+    out: list = []
+    code = ("import sys, os; sys.path.insert(0, %r)\n"
+            "from servers.notebook import start\n"
+            "s = start('echo_socket')\n"
+            "print(os.getpid(), s.port, s.pid)") % str(REPO)
+    reply = kc.execute_interactive(code, timeout=60, output_hook=lambda msg: out.append(msg))
+    assert reply["content"]["status"] == "ok"
+    text = "".join(m["content"].get("text", "") for m in out)
+    kernel_pid, port, server_pid = map(int, text.split())
+    return km, kc, kernel_pid, port, server_pid
+
+
+
+def _listening(port: int) -> bool:
+    return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port
+               for c in psutil.net_connections(kind="tcp"))
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGKILL to the kernel only", "shutdown_kernel(now=True)"])
+def test_a_killed_kernel_leaves_nothing_listening(how):
+    km, kc, kernel_pid, port, server_pid = _kernel_with_a_server()
+    try:
+        assert _listening(port) and not _gone(server_pid)
+        if how.startswith("SIGKILL"):
+            os.kill(kernel_pid, 9)  # no atexit, no clean-up in the kernel: the watchdog acts
+        else:
+            km.shutdown_kernel(now=True)  # what Jupyter does: kill the kernel's process group
+        assert wait_until(lambda: _gone(server_pid), 10), "the server outlived its kernel"
+        assert wait_until(lambda: not _listening(port), 10)
+    finally:
+        kc.stop_channels()
+        if km.is_alive():
+            km.shutdown_kernel(now=True)
+        else:
+            km.cleanup_resources()
