@@ -18,6 +18,7 @@ import threading
 import time
 
 import pexpect
+from pexpect.popen_spawn import PopenSpawn
 import psutil
 import pytest
 from conftest import wait_until
@@ -41,9 +42,16 @@ def live_children(pid: int) -> list[int]:
 
 
 # -- fork_hello: os.fork() basics ------------------------------------------------
-def spawn_hello(*args: str) -> pexpect.spawn:
-    return pexpect.spawn(sys.executable, ["-m", "servers.fork_hello", *args], cwd=str(REPO),
-                         env=python_env(), encoding="utf-8", timeout=10)
+def spawn_hello(*args: str) -> PopenSpawn:
+    # PopenSpawn (pipes), not pexpect.spawn: forkpty() in a threaded process warns on 3.12+
+    return PopenSpawn([sys.executable, "-m", "servers.fork_hello", *args], cwd=str(REPO),
+                      env=python_env(), encoding="utf-8", timeout=10)
+
+
+def close(session: PopenSpawn) -> int:
+    if session.proc.poll() is None:
+        session.proc.kill()
+    return session.wait()
 
 
 def test_fork_hello_child_becomes_a_zombie_without_waitpid():
@@ -56,8 +64,8 @@ def test_fork_hello_child_becomes_a_zombie_without_waitpid():
         session.sendline("q")
         session.expect(pexpect.EOF)
     finally:
-        session.close(force=True)
-    assert session.exitstatus == 0
+        status = close(session)
+    assert status == 0
 
 
 def test_fork_hello_reap_leaves_no_zombie():
@@ -71,7 +79,7 @@ def test_fork_hello_reap_leaves_no_zombie():
         session.sendline("q")
         session.expect(pexpect.EOF)
     finally:
-        session.close(force=True)
+        close(session)
 
 
 @pytest.mark.parametrize("flag, expected", [("--no-flush", 0), (None, 3)])
@@ -221,7 +229,9 @@ def test_daemon_threads_drop_requests_at_shutdown(options, answered):
     sock = socket.create_connection(server.address, timeout=10)
     try:
         sock.sendall(b"WORK 0.6\n")
+        sock.shutdown(socket.SHUT_WR)  # block_on_close waits for the connection's handler to end
         server.wait_for("working", timeout=5)
+        ask_line(server.address, "WHO")  # the main loop is past Thread.start() (see the notebook)
         assert server.stop() == 0
         reply = sock.recv(100)
     finally:
