@@ -53,7 +53,7 @@ from typing import Iterator
 
 __all__ = [
     "ServerError", "ServerProcess", "start", "running", "stop_all", "servers_running",
-    "ask", "connect", "ask_udp", "lan_address",
+    "ask", "connect", "ask_udp", "lan_address", "free_port",
 ]
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds servers/
@@ -417,3 +417,37 @@ def lan_address() -> str | None:
             if addr.family == socket.AF_INET and not addr.address.startswith("127."):
                 return addr.address
     return None
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = map(int, f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 65535  # Linux's usual range; macOS uses 49152-65535
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free now and lies *below* the ephemeral port range.
+
+    For demos that stop a server and start it again on the same port: a port
+    chosen with ``--port 0`` comes from the ephemeral range, so between the
+    stop and the restart any program's outgoing connection may take it as its
+    local port, and the restart fails with "Address already in use" for a
+    reason that has nothing to do with the lesson.  Raises OSError if no port
+    between 20000 and the start of the range is free.
+    """
+    import random
+
+    low = _ephemeral_range()[0]
+    candidates = list(range(20000, max(20001, low)))
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free port found below the ephemeral range")

@@ -14,7 +14,7 @@ import pytest
 from conftest import wait_until
 from layer12_helpers import listening
 
-from servers.notebook import ServerError, ask, connect, lan_address, running, start
+from servers.notebook import ServerError, ask, connect, free_port, lan_address, running, start
 
 
 def recv_all(sock: socket.socket) -> bytes:
@@ -57,8 +57,12 @@ def _time_wait_on(port: int) -> bool:
 
 
 def _leave_time_wait(*args) -> int:
-    """Run echo_socket, stop it while a client is connected; return its port (in TIME_WAIT)."""
-    server = start("echo_socket", *args)
+    """Run echo_socket, stop it while a client is connected; return its port (in TIME_WAIT).
+
+    The port is outside the ephemeral range, so no other program's client
+    connection can take it before the restart (see servers.notebook.free_port).
+    """
+    server = start("echo_socket", *args, port=free_port())
     port = server.port
     with connect(server.address) as client:
         client.sendall(b"hi")
@@ -95,7 +99,7 @@ def test_reuseaddr_on_the_new_server_only_is_too_late_on_linux():
 
 
 def test_no_time_wait_on_the_server_when_the_client_closes_first():
-    with running("echo_socket") as server:
+    with running("echo_socket", port=free_port()) as server:
         port = server.port
         assert ask(server.address, b"bye") == b"bye"
         server.wait_for("closed after 3 bytes")
@@ -109,6 +113,15 @@ def test_a_second_listener_on_a_listening_port_fails_even_with_reuseaddr():
         with pytest.raises(ServerError) as info:
             start("echo_socket", "--reuseaddr", port=server.port, key="second")
         assert "Address already in use" in info.value.output
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_free_port_is_free_and_below_the_ephemeral_range():
+    port = free_port()
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        assert 20000 <= port < int(f.read().split()[0])
+    with running("echo_socket", port=port) as server:
+        assert server.port == port
 
 
 def test_port_0_gives_distinct_free_ports():
