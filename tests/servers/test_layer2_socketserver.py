@@ -253,7 +253,7 @@ def _concurrent(address, n: int) -> tuple[float, list[bytes]]:
 def test_threading_mixin_serves_clients_at_the_same_time():
     with running("threading_server", "--delay", "0.5") as server:
         elapsed, answers = _concurrent(server.address, 4)
-    assert elapsed < 1.5  # 4 x 0.5 s of work, overlapping
+    assert elapsed < 1.8  # 4 x 0.5 s of work, overlapping (sequential: >= 2.0)
     names = {a.split(b":")[0] for a in answers}
     assert len(names) == 4 and b"MainThread" not in names
 
