@@ -15,10 +15,22 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import sys
 
 from servers import _runtime
 
 BACKLOG = 128
+
+
+def log(text: str) -> None:
+    """Print one line with a single write() and flush it.
+
+    ``print()`` writes the text and the newline separately; when a parent and
+    its forked children share one output pipe, their lines can then be spliced
+    together.  One small write() to a pipe is atomic.
+    """
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 _parent: int | None = None
 
 

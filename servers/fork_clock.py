@@ -58,17 +58,17 @@ def recv_exactly(sck: socket.socket, size: int) -> bytes:
 def handle_client(sck: socket.socket, delay: float) -> None:
     """The child's whole life: answer questions until the client hangs up."""
     if delay:
-        print(f"client is blocked for {delay} seconds ...", flush=True)
+        _layers.log(f"client is blocked for {delay} seconds ...")
         time.sleep(delay)
-    print("handling a client ...", flush=True)
+    _layers.log("handling a client ...")
     while True:
         data = recv_exactly(sck, BUFFER)
         if len(data) < BUFFER:
             break
         now = time.ctime()
-        print(f"child {os.getpid()}: received {data.decode().strip()!r}, sending {now!r}", flush=True)
+        _layers.log(f"child {os.getpid()}: received {data.decode().strip()!r}, sending {now!r}")
         sck.sendall(now.encode().ljust(BUFFER))
-    print(f"child {os.getpid()}: closing client socket, exiting child process", flush=True)
+    _layers.log(f"child {os.getpid()}: closing client socket, exiting child process")
     sck.close()
 
 
@@ -86,14 +86,14 @@ def reap(active_processes: list[int]) -> list[int]:
         if pid in active_processes:
             active_processes.remove(pid)
     if reaped:
-        print(f"reaped {reaped}", flush=True)
+        _layers.log(f"reaped {reaped}")
     return reaped
 
 
 def kill_processes(active_processes: list[int], grace: float = 2.0) -> None:
     """Kill the handler processes that are still alive, then wait for them."""
     for pid in list(active_processes):
-        print(f"-> killing process {pid}", flush=True)
+        _layers.log(f"-> killing process {pid}")
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -127,7 +127,7 @@ def serve(listener: socket.socket, reap_mode: str = "sigchld", delay: float = 0.
             except TimeoutError:
                 _layers.check_parent()
                 continue
-            print(f"server connected at {address}", flush=True)
+            _layers.log(f"server connected at {address}")
             child_pid = os.fork()
             if child_pid == 0:  # the child
                 status = 0
@@ -140,7 +140,7 @@ def serve(listener: socket.socket, reap_mode: str = "sigchld", delay: float = 0.
                     status = 1
                 finally:
                     os._exit(status)  # never return into the parent's loop
-            print(f"appending PID {child_pid}", flush=True)
+            _layers.log(f"appending PID {child_pid}")
             active_processes.append(child_pid)
             client.close()  # the child has its own copy
             if reap_mode == "poll":
@@ -148,7 +148,7 @@ def serve(listener: socket.socket, reap_mode: str = "sigchld", delay: float = 0.
     finally:
         if reap_mode == "sigchld":
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        print(f"closing server; active processes: {active_processes}", flush=True)
+        _layers.log(f"closing server; active processes: {active_processes}")
         kill_processes(active_processes)
         listener.close()
 

@@ -32,29 +32,36 @@ import os
 import sys
 
 
+def say(text: str, flush: bool) -> None:
+    """One line in one write(): a parent's and a child's lines never splice together."""
+    sys.stdout.write(text + "\n")
+    if flush:
+        sys.stdout.flush()
+
+
 def child(flush: bool) -> None:
     """The code executed by the forked process."""
-    print(f"hello from child {os.getpid()}", flush=flush)  # one write: lines do not interleave
+    say(f"hello from child {os.getpid()}", flush)  # one write: lines do not interleave
     os._exit(0)  # go back to parent loop -- without flushing stdio buffers
 
 
 def parent(reap: bool, flush: bool) -> None:
     """Fork once per line read; quit on 'q' or end of input."""
-    print(f"parent {os.getpid()} started; press Enter to fork, q to quit", flush=flush)
+    say(f"parent {os.getpid()} started; press Enter to fork, q to quit", flush)
     while True:
         if flush:
             sys.stdout.flush()  # or the child inherits (and repeats) unflushed text
         newpid = os.fork()
         if newpid == 0:
             child(flush)
-        print(f"hello from parent {os.getpid()} {newpid}", flush=flush)
+        say(f"hello from parent {os.getpid()} {newpid}", flush)
         if reap:
             _pid, status = os.waitpid(newpid, 0)
-            print(f"reaped child {newpid} exit status {os.waitstatus_to_exitcode(status)}", flush=flush)
+            say(f"reaped child {newpid} exit status {os.waitstatus_to_exitcode(status)}", flush)
         line = sys.stdin.readline()
         if not line or line.strip() == "q":
             break
-    print("parent exits", flush=True)
+    say("parent exits", True)
 
 
 def main(argv: list[str] | None = None) -> int:

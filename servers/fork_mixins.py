@@ -54,7 +54,7 @@ class Handler(socketserver.StreamRequestHandler):
             if words == ["WHO"]:
                 reply = where
             elif len(words) == 2 and words[0] == "WORK":
-                print(f"working {words[1]} s in {where}", flush=True)
+                _layers.log(f"working {words[1]} s in {where}")
                 time.sleep(min(max(float(words[1]), 0.0), 5.0))
                 reply = f"done {where}"
             elif words == ["HIT"]:
@@ -109,8 +109,8 @@ def serve(args) -> None:
     finally:
         started = time.monotonic()
         server.server_close()
-        print(f"server_close took {time.monotonic() - started:.2f} s", flush=True)
-        print(f"parent pid={os.getpid()} sees hits={HITS}", flush=True)
+        _layers.log(f"server_close took {time.monotonic() - started:.2f} s")
+        _layers.log(f"parent pid={os.getpid()} sees hits={HITS}")
 
 
 def main(argv: list[str] | None = None) -> None:
