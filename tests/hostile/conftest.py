@@ -6,9 +6,12 @@ of its PID namespace.  After the test it waits (with a deadline) until no proces
 machine carries one of those tokens, lives in one of those PID namespaces, or names a hostile
 server in its command line, and fails the test with the survivors' details otherwise.
 
-``fake_course`` is a course directory with secrets in it (another student's submission, a
-gradebook) whose contents must be the same after every test.  ``well_known`` is how a test
-tells a hostile server where to look: ``/tmp/graders-hostile/config.json``.
+``fake_course`` is a world-readable course directory with secrets in it (another student's
+submission, a gradebook, an exported grades.csv) whose contents must be the same after every
+test; tests grade from inside it, as nbgrader does (it runs in the course root).
+``well_known`` is how a test tells a hostile server where to look:
+``/var/tmp/graders-hostile/config.json`` (outside /tmp, which sandboxes may not see, so
+that the attacks really run).
 """
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SERVERS = HERE / "servers"
 CORRECT = REPO / "examples" / "clock" / "correct.py"
-WELL_KNOWN = Path("/tmp/graders-hostile")
+WELL_KNOWN = Path("/var/tmp/graders-hostile")
+OUTSIDE_TMP = Path("/var/tmp")
 HOSTILE_NAMES = tuple(sorted(p.name for p in SERVERS.glob("*.py"))) + ("graders-hostile-daemon",)
 SURVIVOR_DEADLINE = 10.0  # seconds a closed sandbox's processes get to disappear
 
@@ -156,23 +160,31 @@ class FakeCourse:
         return _digest(self.root)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def fake_course_dir():
-    root = Path(tempfile.mkdtemp(prefix="graders-hostile-course-"))
+    root = Path(tempfile.mkdtemp(prefix="graders-hostile-course-", dir=OUTSIDE_TMP))
     secret = f"SECRET-{uuid.uuid4().hex}"
     other = root / "submitted" / "other_student" / "clock" / "clock.ipynb"
     other.parent.mkdir(parents=True)
     other.write_text(json.dumps({"cells": [{"source": f"# {secret}: the other student's answer"}]}))
+    graded = root / "autograded" / "other_student" / "clock" / "clock.ipynb"
+    graded.parent.mkdir(parents=True)
+    graded.write_text(json.dumps({"cells": [{"source": f"# {secret}: graded"}]}))
     gradebook = root / "gradebook.db"
     gradebook.write_text(f"not really sqlite: {secret}\n")
-    yield FakeCourse(root, secret, [other, gradebook])
+    grades = root / "grades.csv"  # what `nbgrader export` writes in the course root
+    grades.write_text(f"assignment,student_id,score\nclock,other_student,10 {secret}\n")
+    for path in [root, *root.rglob("*")]:  # a course directory as it often is: readable by all
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    yield FakeCourse(root, secret, [other, graded, gradebook, grades])
     shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
-def fake_course(fake_course_dir):
-    """The fake course; the test fails if any of its files changed."""
+def fake_course(fake_course_dir, monkeypatch):
+    """The fake course, the current directory; the test fails if any of its files changed."""
     before = fake_course_dir.digest()
+    monkeypatch.chdir(fake_course_dir.root)
     yield fake_course_dir
     assert fake_course_dir.digest() == before, "the fake course directory (gradebook, submissions) was changed"
 
@@ -224,14 +236,13 @@ print("FORKED", made, "OF", wanted, flush=True)
 def process_limit_enforced() -> tuple[bool, str]:
     """Whether a sandbox's program is held to a process limit (pids cgroup or RLIMIT_NPROC).
 
-    Asks ``graders.sandbox.process_limit_enforced()`` when it exists; otherwise measures: a
-    program in a sandbox forks (harmless, sleeping) children up to 16 past
-    ``Limits().processes`` and reports how many it got.
+    Asks ``graders.sandbox.guarantees()["process_limit"]``, and (whatever it says, unless it
+    says no) measures: a program in a sandbox forks (harmless, sleeping) children up to 16
+    past ``Limits().processes`` and reports how many it got.  Enforced only if both agree.
     """
-    api = getattr(sandbox_module, "process_limit_enforced", None)
-    if callable(api):
-        enforced = bool(api())
-        return enforced, f"graders.sandbox.process_limit_enforced() returned {enforced}"
+    api = getattr(sandbox_module, "guarantees", None)
+    if callable(api) and not api().get("process_limit"):
+        return False, f"graders.sandbox.guarantees() says {api()}"
     limit = Limits().processes
     wanted = limit + 16
     workdir = Path(tempfile.mkdtemp(prefix="graders-probe-"))

@@ -2,7 +2,7 @@
 solutions, and prints whatever it gets (so it would show up in its feedback); then it serves
 the clock correctly.
 
-Its targets come from a well-known place the test writes (/tmp/graders-hostile/config.json);
+Its targets come from a well-known place the test writes (/var/tmp/graders-hostile/config.json);
 it also looks for course directories in other processes' command lines under /proc.
 """
 import glob
@@ -23,7 +23,7 @@ def leak(path):
 
 
 try:
-    with open("/tmp/graders-hostile/config.json") as f:
+    with open("/var/tmp/graders-hostile/config.json") as f:
         config = json.load(f)
 except OSError as exc:
     print("SECRET cannot read the config:", exc, flush=True)

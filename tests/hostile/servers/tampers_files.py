@@ -1,6 +1,6 @@
 """Hostile: deletes and overwrites files beside it, through ../ paths and absolute paths.
 
-Its targets come from a well-known place the test writes (/tmp/graders-hostile/config.json):
+Its targets come from a well-known place the test writes (/var/tmp/graders-hostile/config.json):
 a file in a sibling directory and another student's answer file being graded at the same time,
 which it replaces with a server that crashes.  Then it serves the clock correctly.
 """
@@ -26,7 +26,7 @@ for name in os.listdir("."):
     attempt(f"delete ./{name}", lambda name=name: os.remove(name))
 attempt("write ./junk", lambda: open("junk", "w").write("junk" * 1000))
 try:
-    with open("/tmp/graders-hostile/config.json") as f:
+    with open("/var/tmp/graders-hostile/config.json") as f:
         config = json.load(f)
 except OSError as exc:
     print("TAMPER cannot read the config:", exc, flush=True)
