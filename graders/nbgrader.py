@@ -21,10 +21,18 @@ mode and every check's status, for :mod:`graders.batch` and the demo table.
 """
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import shutil
+import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
@@ -33,6 +41,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import answers, assignments
 from .checks import CheckResult, run_checks
+from .sandbox import SANDBOX_UIDS, Cgroup, Limits, cgroup_support, default_hidden, drops_privileges, mount_plan
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\w+)["']\s*,\s*["'](\w+)["']\s*\)""")
 
@@ -41,14 +50,80 @@ class KernelGaveUp(Exception):
     pass
 
 
+KERNEL_JAIL = Path(__file__).with_name("_kernel_jail.py")
+KERNEL_LIMITS = Limits(cpu_seconds=600, address_space_bytes=4 << 30, file_size_bytes=64 << 20,
+                       open_files=1024, processes=256, memory_bytes=2 << 30)
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """Starts the kernel through ``_kernel_jail.py`` when ``graders_prefix`` is set."""
+
+    graders_prefix: list[str] = []
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        command = super().format_kernel_cmd(extra_arguments)
+        return [*self.graders_prefix, "--", *command] if self.graders_prefix else command
+
+
+class KernelSandbox:
+    """The uid, home, cgroup and mount plan of one notebook kernel (root with namespaces only)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = Path(workdir).resolve()
+        self.token = uuid.uuid4().hex
+        self.uid = SANDBOX_UIDS[int(self.token[:8], 16) % len(SANDBOX_UIDS)]
+        self.home = Path(tempfile.mkdtemp(prefix="graders-kernel-"))
+        self.cgroup = Cgroup(f"kernel-{self.token}", KERNEL_LIMITS) if cgroup_support() else None
+        for path in [self.home, self.workdir, *self.workdir.rglob("*")]:
+            os.chown(path, self.uid, self.uid)
+        plan = mount_plan({str(self.workdir), str(self.home)}, default_hidden(), unprivileged=True)
+        self.prefix = [sys.executable, "-I", str(KERNEL_JAIL), "--uid", str(self.uid),
+                       "--home", str(self.home), "--plan", json.dumps(plan),
+                       "--limits", KERNEL_LIMITS.as_json()]
+        for procs in (self.cgroup.procs_files if self.cgroup else []):
+            self.prefix += ["--cgroup", procs]
+
+    def close(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        for path in [self.workdir, *self.workdir.rglob("*")]:
+            with contextlib.suppress(OSError):
+                os.chown(path, 0, 0)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    @staticmethod
+    def available() -> bool:
+        return drops_privileges()
+
+
 class Execute(NbgraderExecute):
     """nbgrader's Execute, surviving a dead or hung kernel (see module docstring)."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if self._graders_kernel_sandbox is not None:
+            km.graders_prefix = self._graders_kernel_sandbox.prefix
+        return km
+
     def preprocess(self, nb, resources=None, km=None):
-        import os
         os.environ["GRADERS_AUTOGRADE"] = "1"  # the kernel inherits it: test cells defer to us
         state = resources.setdefault("graders", {}) if resources is not None else {}
         self._graders_state = state
+        path = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        self._graders_kernel_sandbox = KernelSandbox(Path(path)) if KernelSandbox.available() else None
+        state["kernel_sandbox"] = self._graders_kernel_sandbox is not None
+        try:
+            return self._graders_run(nb, resources, km)
+        finally:
+            if self._graders_kernel_sandbox is not None:
+                self._graders_kernel_sandbox.close()
+
+    def _graders_run(self, nb, resources, km):
+        state = self._graders_state
         try:
             return super().preprocess(nb, resources, km)
         except DeadKernelError:

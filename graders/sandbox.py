@@ -220,6 +220,38 @@ def default_hidden() -> list[Path]:
     return found
 
 
+def mount_plan(keep: set[str], hide: list[Path], *, unprivileged: bool) -> dict:
+    """What to mask in a private mount namespace (the plan for ``_jail.set_up_mounts``).
+
+    The temporary directory and every path in ``hide`` are masked with an
+    empty tmpfs, except the paths in ``keep`` and this Python's installation,
+    which are bound back.  With ``unprivileged``, directories other users may
+    not enter on the way to those (e.g. ``/root`` holding pyenv's Python) are
+    masked too, with just the way through bound back.
+    """
+    needed = {os.path.realpath(p) for p in (sys.executable, sys.prefix, sys.base_prefix)} | set(keep)
+    masks: dict[str, set[str]] = {}
+    temp = os.path.realpath(tempfile.gettempdir())
+    masks[temp] = {p for p in needed if p.startswith(temp + os.sep)}
+    if unprivileged:
+        for path in needed:
+            parts = Path(path).parts
+            for i in range(1, len(parts) - 1):
+                ancestor = os.path.join(*parts[:i + 1])
+                if os.path.isdir(ancestor) and not os.stat(ancestor).st_mode & 0o001:
+                    masks.setdefault(ancestor, set()).add(os.path.join(*parts[:i + 2]))
+                    break
+    nulls = []
+    for hidden in hide:
+        real = os.path.realpath(hidden)
+        if os.path.isdir(real):
+            masks.setdefault(real, set()).update(p for p in needed if p.startswith(real + os.sep))
+        elif os.path.isfile(real):
+            nulls.append(real)
+    order = sorted(masks, key=lambda d: d.count(os.sep))
+    return {"mask": [[d, sorted(masks[d])] for d in order], "null": nulls}
+
+
 @dataclass
 class Event:
     kind: str
@@ -326,33 +358,7 @@ class Sandbox:
         return self
 
     def _mount_plan(self) -> dict:
-        """What to hide from the server: see _jail.set_up_mounts and docs/isolation.md."""
-        workdir = os.path.realpath(self.workdir)
-        needed = {os.path.realpath(p) for p in (sys.executable, sys.prefix, sys.base_prefix)}
-        needed.add(workdir)
-        masks: dict[str, set[str]] = {}
-        temp = os.path.realpath(tempfile.gettempdir())
-        masks[temp] = {p for p in needed if p.startswith(temp + os.sep)}
-        if self.uid is not None:
-            # Directories others may not enter (e.g. /root holding pyenv's Python):
-            # mask them and bind back just the way to what the server needs.
-            for path in needed:
-                parts = Path(path).parts
-                for i in range(1, len(parts)):
-                    ancestor = os.path.join(*parts[:i + 1]) if i else parts[0]
-                    if os.path.isdir(ancestor) and not os.stat(ancestor).st_mode & 0o001 \
-                            and ancestor != path:
-                        masks.setdefault(ancestor, set()).add(os.path.join(*parts[:i + 2]))
-                        break
-        nulls = []
-        for hidden in self.hide:
-            real = os.path.realpath(hidden)
-            if os.path.isdir(real):
-                masks.setdefault(real, set()).update(p for p in needed if p.startswith(real + os.sep))
-            elif os.path.isfile(real):
-                nulls.append(real)
-        order = sorted(masks, key=lambda d: d.count(os.sep))
-        return {"mask": [[d, sorted(masks[d])] for d in order], "null": nulls}
+        return mount_plan({os.path.realpath(self.workdir)}, self.hide, unprivileged=self.uid is not None)
 
     def _environment(self) -> dict[str, str]:
         keep = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "SYSTEMROOT", "TMPDIR")
