@@ -25,6 +25,7 @@ from .conftest import REPO
 
 SAMPLES = REPO / "examples" / "submissions"
 FULL, WRONG = 10.0, 2.0
+NOTEBOOK_LIMIT = 300  # seconds one autograde may take (a hung cell costs Execute.timeout, 60 s)
 
 KILL_KERNEL = "import os\nos._exit(1)"
 HANG_KERNEL = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
@@ -197,6 +198,7 @@ def test_tampering_changes_no_grade(graded_course, student):
     root, after, outcomes = graded_course
     outcome = outcomes[student]
     assert outcome.status == "graded", f"{student}: {outcome.reason}"
+    assert outcome.seconds < NOTEBOOK_LIMIT, f"{student} took {outcome.seconds:.0f} s to autograde"
     own = after[PHASE_OF[student]][student]  # right after its own grading
     assert own == (EXPECTED[student], FULL), (
         f"{student} got {own[0]:g}/{own[1]:g}, its untampered base gets {EXPECTED[student]:g}/{FULL:g}; "
