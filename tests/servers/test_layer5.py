@@ -18,7 +18,7 @@ import psutil
 import pytest
 from layer12_helpers import REPO, python_env
 
-from servers.notebook import running
+from servers.notebook import running, start
 
 
 def lines_client(address, timeout=5.0):
@@ -168,3 +168,34 @@ def test_run_clients_reports_failures():
         with pytest.raises(RuntimeError, match="client"):
             concurrency.run_clients(address, 2, 1)
         closer.join(10)
+
+
+LAYER_3_5_SERVERS = [
+    ("fork_clock",), ("fork_mixins", "--mode", "forking"), ("fork_mixins", "--mode", "threading"),
+    ("fork_secret", "--mode", "forking-shared"), ("http_ourwebserver",), ("http_hello",), ("http_files",),
+    ("http_forms",), ("http_wsgi",), ("http_slices",), ("select_echo",), ("async_echo",),
+    *[("concurrency_work", "--model", m) for m in ("iterative", "threading", "forking", "asyncio")],
+]
+
+
+@pytest.mark.parametrize("argv", LAYER_3_5_SERVERS, ids=lambda a: "-".join(a))
+def test_every_layer_3_5_server_starts_and_stops_cleanly_with_warnings_as_errors(argv, monkeypatch):
+    monkeypatch.setenv("PYTHONWARNINGS", "error::DeprecationWarning")
+    server = start(*argv)
+    try:
+        assert server.host == "127.0.0.1" and server.port > 0
+        with socket.create_connection(server.address, timeout=5):
+            pass
+    finally:
+        code = server.stop()
+    assert code == 0, server.output()
+    assert "Traceback" not in server.output() and "Warning" not in server.output(), server.output()
+
+
+@pytest.mark.parametrize("name", sorted({a[0] for a in LAYER_3_5_SERVERS} | {"http_cgi"}))
+def test_every_layer_3_5_server_documents_itself(name):
+    done = subprocess.run([sys.executable, "-m", f"servers.{name}", "--help"], capture_output=True,
+                          text=True, cwd=REPO, env=python_env(), timeout=30)
+    assert done.returncode == 0 and "--port" in done.stdout and "--host" in done.stdout
+    module = __import__(f"servers.{name}", fromlist=["__doc__"])
+    assert "What to watch for" in module.__doc__ and "Sources:" in module.__doc__
