@@ -203,3 +203,42 @@ def _stop_commands() -> None:
 
 
 atexit.register(_stop_commands)
+
+
+async def serve_asyncio(server, clients=()) -> None:
+    """Announce an ``asyncio`` server, serve until SIGINT/SIGTERM, then stop in order.
+
+    The order matters: stop accepting, close every client connection, wait
+    (bounded) until the server has let go of them, and only then leave the
+    event loop.  Leaving ``asyncio.run`` with connections still open lets a
+    transport outlive its server, which Python 3.13.0 reports as "Exception
+    ignored in ... _SelectorTransport.__del__".  Ends by raising what
+    :func:`servers._runtime.run` expects for the signal received
+    (KeyboardInterrupt for SIGINT, ``Stop`` for SIGTERM).
+    """
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    _runtime.ready(server.sockets[0].getsockname())
+    await stop.wait()
+    server.close()
+    for writer in list(clients):
+        writer.close()
+    if hasattr(server, "close_clients"):  # 3.13+: also connections whose handler never started
+        server.close_clients()
+    try:
+        await asyncio.wait_for(server.wait_closed(), 3.0)
+    except (TimeoutError, asyncio.TimeoutError):
+        pass
+    if received[0] == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise _runtime.Stop(received[0])

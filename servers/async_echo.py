@@ -35,9 +35,13 @@ import time
 from servers import _layers, _runtime
 
 
+CLIENTS: set[asyncio.StreamWriter] = set()
+
+
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float,
                  blocking_delay: float) -> None:
     peer = writer.get_extra_info("peername")
+    CLIENTS.add(writer)
     try:
         while True:
             try:
@@ -54,6 +58,7 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, del
             writer.write(reply)
             await writer.drain()
     finally:
+        CLIENTS.discard(writer)
         writer.close()
         try:
             await writer.wait_closed()
@@ -66,9 +71,9 @@ async def amain(args) -> None:
     server = await asyncio.start_server(
         lambda r, w: handle(r, w, args.delay, args.blocking_delay),
         args.host, args.port, backlog=_layers.BACKLOG)
-    async with server:
-        _runtime.ready(server.sockets[0].getsockname())
-        await server.serve_forever()
+    # Serve until Ctrl-C or SIGTERM; then stop accepting, close the connections, and wait
+    # (bounded) for them -- see _layers.serve_asyncio for why the order matters.
+    await _layers.serve_asyncio(server, CLIENTS)
 
 
 def configure(parser) -> None:

@@ -70,8 +70,10 @@ class Forking(_layers.ParentCheckMixIn, socketserver.ForkingTCPServer):
 
 async def _serve_asyncio(args) -> None:
     blocking = args.model == "asyncio-blocking"
+    clients: set[asyncio.StreamWriter] = set()
 
     async def handle(reader, writer):
+        clients.add(writer)
         try:
             while line := await reader.readline():
                 if blocking:
@@ -83,12 +85,11 @@ async def _serve_asyncio(args) -> None:
         except ConnectionError:
             pass
         finally:
+            clients.discard(writer)
             writer.close()
 
     server = await asyncio.start_server(handle, args.host, args.port, backlog=_layers.BACKLOG)
-    async with server:
-        _runtime.ready(server.sockets[0].getsockname())
-        await server.serve_forever()
+    await _layers.serve_asyncio(server, clients)  # until Ctrl-C / SIGTERM, then an orderly close
 
 
 def configure(parser) -> None:
