@@ -209,7 +209,7 @@ def test_secret_number_server_needs_shared_state(mode, verdicts):
         assert [ask_line(server.address, g) for g in ["3", "7", "7", "5"]] == verdicts
 
 
-def _four_work_requests(address, seconds=0.4) -> float:
+def _four_work_requests(address, seconds=0.6) -> float:
     started = time.monotonic()
     threads = [threading.Thread(target=ask_line, args=(address, f"WORK {seconds}")) for _ in range(4)]
     for t in threads:
@@ -224,7 +224,7 @@ def test_max_children_limits_forking_parallelism():
         free = _four_work_requests(server.address)
     with running("fork_mixins", "--mode", "forking", "--max-children", "2") as server:
         limited = _four_work_requests(server.address)
-    assert free < 0.75 <= limited, (free, limited)
+    assert free < 1.15 <= limited, (free, limited)  # ideal: 0.6 s and 1.2 s
 
 
 @pytest.mark.parametrize("options, answered", [((), True), (("--daemon-threads",), False)])

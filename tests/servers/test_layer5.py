@@ -118,7 +118,7 @@ def test_iterative_server_makes_the_second_client_wait():
 
 def test_benchmark_script_measures_and_separates_the_models(tmp_path):
     out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "benchmarks/concurrency.py", "--quick", "--rounds", "5", "--clients", "1,8",
+    done = subprocess.run([sys.executable, "benchmarks/concurrency.py", "--quick", "--rounds", "5", "--work", "0.02", "--clients", "1,8",
                            "--json", str(out)], capture_output=True, text=True, cwd=REPO,
                           env=python_env(), timeout=120)
     assert done.returncode == 0, done.stderr
@@ -128,8 +128,9 @@ def test_benchmark_script_measures_and_separates_the_models(tmp_path):
     assert data["models"] == ["iterative", "threading", "forking", "asyncio"]
     ideal = data["rounds"] * data["work"]
     assert sec["iterative"]["8"] >= 8 * ideal * 0.95  # one client at a time
+    # Margins for a loaded machine: one at a time takes at least 8 x 100 ms, overlapped ~100 ms.
     for model in ("threading", "asyncio"):
-        assert sec[model]["8"] < sec["iterative"]["8"] / 2, (model, sec)
+        assert sec[model]["8"] < sec["iterative"]["8"] * 0.6, (model, sec)
     assert sec["forking"]["8"] < sec["iterative"]["8"] * 0.8, sec  # a fork per connection costs
 
 
@@ -138,7 +139,7 @@ def test_benchmark_blocking_asyncio_is_no_better_than_iterative(tmp_path):
     from benchmarks import concurrency
 
     data = concurrency.measure(models=("iterative", "asyncio-blocking", "asyncio"), clients=(6,),
-                               rounds=2, work=0.01)
+                               rounds=2, work=0.02)
     sec = {m: data["seconds"][m]["6"] for m in data["models"]}
     assert sec["asyncio-blocking"] > sec["iterative"] * 0.7
     assert sec["asyncio"] < sec["asyncio-blocking"] / 2
