@@ -19,7 +19,10 @@ What to watch for
       connection half alive), and the child must close the listening socket
       and leave with ``os._exit`` so it never runs the parent's clean-up.
     * At shutdown the children are killed (SIGTERM, then waited for) instead
-      of the seed's ``os.system('kill -9 %d' % pid)``.
+      of the seed's ``os.system('kill -9 %d' % pid)``.  A stop signal that
+      arrived between ``fork()`` and ``active_processes.append(pid)`` would
+      leave a child nobody kills, so the signals are held
+      (``signal.pthread_sigmask``) until the child is recorded.
     * ``recv(25)`` may return fewer than 25 bytes: TCP is a byte stream, so
       the child reads until it has the whole fixed-size question.
 
@@ -40,6 +43,7 @@ import time
 from servers import _layers, _runtime
 
 BUFFER = 25  # the seed's fixed message size
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
 QUESTION = "What is the time?"
 
 
@@ -128,21 +132,28 @@ def serve(listener: socket.socket, reap_mode: str = "sigchld", delay: float = 0.
                 _layers.check_parent()
                 continue
             _layers.log(f"server connected at {address}")
+            # No stop signal may land between fork() and recording the child: a stop there
+            # would leave a child that nobody kills.  Hold the signals until it is recorded.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
             child_pid = os.fork()
             if child_pid == 0:  # the child
                 status = 0
                 try:
-                    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+                    for sig in HELD_SIGNALS:
                         signal.signal(sig, signal.SIG_DFL)
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                     listener.close()
                     handle_client(client, delay)
                 except BaseException:
                     status = 1
                 finally:
                     os._exit(status)  # never return into the parent's loop
-            _layers.log(f"appending PID {child_pid}")
-            active_processes.append(child_pid)
-            client.close()  # the child has its own copy
+            try:
+                active_processes.append(child_pid)
+                client.close()  # the child has its own copy
+                _layers.log(f"appending PID {child_pid}")
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending stop lands here
             if reap_mode == "poll":
                 reap(active_processes)
     finally:
