@@ -44,7 +44,8 @@ import struct
 import sys
 import time
 
-POLL_SECONDS = 0.003  # listening-socket poll until the server first listens
+POLL_SECONDS = 0.002  # first listening-socket poll interval; it backs off to MAX_POLL_SECONDS
+MAX_POLL_SECONDS = 0.05
 IDLE_POLL_SECONDS = 0.1  # afterwards: new listeners are rare; exits wake us via SIGCHLD
 TCP_LISTEN = "0A"
 
@@ -284,10 +285,12 @@ class Jail:
         selector = selectors.DefaultSelector()
         selector.register(self.control, selectors.EVENT_READ)
         selector.register(wake_read, selectors.EVENT_READ)
+        polls = 0
         while True:
             self.reap()
             self.poll_listeners()
-            interval = IDLE_POLL_SECONDS if self.reported else POLL_SECONDS
+            polls += 1
+            interval = IDLE_POLL_SECONDS if self.reported else min(MAX_POLL_SECONDS, POLL_SECONDS * 1.2 ** polls)
             for key, _ in selector.select(interval):
                 if key.fileobj == wake_read:
                     with contextlib.suppress(BlockingIOError):
