@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab notebooks bench clean venv
+.PHONY: demo test lab notebooks bench bench-concurrency clean venv
 
 venv: $(STAMP)
 
@@ -33,6 +33,9 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/batch.py
+
+bench-concurrency: $(STAMP)
+	$(BIN)/python benchmarks/concurrency.py
 
 clean:
 	rm -rf build .pytest_cache

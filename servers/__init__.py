@@ -44,6 +44,17 @@ Layer 2, :mod:`socketserver` (``solutions/02_socketserver``): ``clock_server``
 (and its client ``clock_client``), ``upper_server``, ``echo_lifecycle``,
 ``udp_server``, ``unix_server``, ``threading_server``, ``stoppable_server``.
 
-Later layers (processes, HTTP, asyncio) add their own modules on the same
-runtime.
+Layer 3, processes (``solutions/03_processes``): ``fork_hello``, ``fork_clock``
+(and its client ``fork_clock_client``), ``fork_mixins``, ``fork_secret``.
+
+Layer 4, :mod:`http.server` (``solutions/04_http``): ``http_ourwebserver``,
+``http_hello``, ``http_files``, ``http_forms``, ``http_cgi`` (with
+``cgi_site/``), ``http_wsgi``, ``http_slices``.
+
+Layer 5, beyond the seeds (``solutions/05_beyond``): ``select_echo``,
+``async_echo``, ``concurrency_work`` (measured by ``benchmarks/concurrency.py``).
+
+Shared helpers: ``_runtime`` (options, readiness line, clean stop, parent-death
+watchdog), ``_layers`` (forking servers without a watchdog thread, orderly
+asyncio stop, psutil helpers), ``notebook`` (what notebooks import).
 """
