@@ -8,8 +8,9 @@ in every round and match expected.json's passes.  Then the same again while 3 bu
 processes saturate the CPU (each ends by itself after a bounded time, and is killed at the end).
 
 ``GRADERS_DETERMINISM_RUNS`` sets the number of rounds of each kind (default 20).
-Measured on 2 CPUs with the 30-case corpus (4 assignments): about 47 s a round with 2 jobs,
-so 20 rounds of each kind take about 30 minutes; GRADERS_DETERMINISM_RUNS=5 takes about 8.
+Measured on 2 CPUs with the 30-case corpus (4 assignments), 2 jobs: about 47 s a round idle
+and 71 s with the CPU saturated, so 20 rounds of each take about 40 minutes in all;
+GRADERS_DETERMINISM_RUNS=3 takes about 6.
 """
 from __future__ import annotations
 
