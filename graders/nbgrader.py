@@ -76,7 +76,8 @@ class KernelSandbox:
         self.cgroup = Cgroup(f"kernel-{self.token}", KERNEL_LIMITS) if cgroup_support() else None
         for path in [self.home, self.workdir, *self.workdir.rglob("*")]:
             os.chown(path, self.uid, self.uid)
-        plan = mount_plan({str(self.workdir), str(self.home)}, default_hidden(), unprivileged=True)
+        packages = {str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "servers")}
+        plan = mount_plan({str(self.workdir), str(self.home), *packages}, default_hidden(), unprivileged=True)
         self.prefix = [sys.executable, "-I", str(KERNEL_JAIL), "--uid", str(self.uid),
                        "--home", str(self.home), "--plan", json.dumps(plan),
                        "--limits", KERNEL_LIMITS.as_json()]

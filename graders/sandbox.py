@@ -212,11 +212,21 @@ SENSITIVE = ("submitted", "autograded", "feedback", "release", "source", "exchan
 
 
 def default_hidden() -> list[Path]:
-    """What no student server may read: course folders and the gradebook in the current
-    directory (nbgrader runs in the course root) and in the repository (hidden tests)."""
+    """What no student code may read while it is graded.
+
+    nbgrader runs in the course root: when the current directory is one (it
+    holds gradebook.db or nbgrader_config.py) all of it is hidden (submissions,
+    grades.csv, notes, ...); otherwise its course folders are.  In the
+    repository, the course folders and the hidden tests (solutions/) are.
+    """
+    cwd = Path.cwd().resolve()
     found = []
-    for base in {Path.cwd().resolve(), REPO}:
-        found += [base / name for name in SENSITIVE if (base / name).exists()]
+    if (cwd / "gradebook.db").exists() or (cwd / "nbgrader_config.py").exists():
+        if cwd != Path(cwd.anchor):
+            found.append(cwd)
+    else:
+        found += [cwd / name for name in SENSITIVE if (cwd / name).exists()]
+    found += [REPO / name for name in SENSITIVE if (REPO / name).exists()]
     return found
 
 
@@ -347,10 +357,16 @@ class Sandbox:
         finally:
             self._listener.close()
             self._listener = None
-        event = self.next_event(timeout)
-        if event is None or event.kind not in ("started", "spawn_failed"):
-            self.close()
-            raise SandboxError(f"the jail did not start the program (got {event})")
+        deadline = time.monotonic() + timeout
+        while True:
+            # "listening" and "exited" may come in the same read as "started"; _pump has
+            # recorded them (self.listening, self.exit_code), so only the start matters here.
+            event = self.next_event(max(deadline - time.monotonic(), 0))
+            if event is None or event.kind == "jail_gone":
+                self.close()
+                raise SandboxError(f"the jail did not start the program (got {event})")
+            if event.kind in ("started", "spawn_failed"):
+                break
         if event.kind == "spawn_failed":
             self.close()
             raise SandboxError(f"could not start the program: {event.data.get('message')}")
