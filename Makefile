@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab notebooks bench bench-concurrency clean venv
+.PHONY: demo test soak lab notebooks bench bench-concurrency clean venv
 
 venv: $(STAMP)
 
@@ -23,6 +23,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Determinism soak: the whole sample corpus graded 20 times idle and 20 times with the CPU saturated.
+soak: $(STAMP)
+	GRADERS_DETERMINISM_RUNS=20 $(BIN)/python -m pytest tests/test_determinism.py -s $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
