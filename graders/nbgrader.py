@@ -130,10 +130,12 @@ class Execute(NbgraderExecute):
         except DeadKernelError:
             state["kernel"] = (f"the kernel died while running cell {self._graders_cell + 1}; "
                                "the cells after it were not run")
-        except KernelGaveUp:
+        except (KernelGaveUp, CellTimeoutError, TimeoutError):
+            # TimeoutError: nbclient's "Timeout waiting for IOPub output" after interrupting a
+            # kernel that ignores SIGINT (it never goes idle).
             state["kernel"] = (f"cell {self._graders_cell + 1} did not finish within {self.timeout} s "
                                "and the kernel did not stop when interrupted; the cells after it were not run")
-        except (CellTimeoutError, RuntimeError, TimeoutError) as exc:
+        except RuntimeError as exc:
             state["kernel"] = f"the notebook could not be run to the end: {type(exc).__name__}: {exc}"
         return nb, resources
 
