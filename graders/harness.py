@@ -232,19 +232,30 @@ class Client:
         Never raises on a timeout: returns what came (maybe b"") and logs it;
         ``peer_closed`` tells whether the server closed the connection.
         """
+        return self._read(lambda got: len(got) >= size,
+                          lambda got: self.sock.recv(min(size - len(got), 65536)),
+                          timeout, "nothing more")
+
+    def _read(self, done, take, timeout: float, incomplete: str) -> bytes:
+        """The receive loop of :meth:`receive` and :meth:`receive_until`.
+
+        ``take(got)`` reads the next piece from the socket (b"" at EOF) until
+        ``done(got)``, the server closes, or ``timeout`` seconds pass; the
+        result is logged (``incomplete`` says what a timeout left missing).
+        """
         assert self.sock is not None, "connect first"
         got = bytearray()
         deadline = time.monotonic() + timeout
         timed_out = False
         with selectors.DefaultSelector() as sel:
             sel.register(self.sock, selectors.EVENT_READ)
-            while len(got) < size and not self.peer_closed:
+            while not done(got) and not self.peer_closed:
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     timed_out = True
                     break
                 try:
-                    chunk = self.sock.recv(min(size - len(got), 65536))
+                    chunk = take(got)
                 except BlockingIOError:
                     continue
                 except OSError as exc:
@@ -262,7 +273,7 @@ class Client:
         if self.peer_closed:
             self._log("sees the server close the connection")
         elif timed_out:
-            self._log(f"waited {timeout:g} s: {'nothing more' if data else 'nothing'} came")
+            self._log(f"waited {timeout:g} s: {incomplete if data else 'nothing'} came")
         return data
 
     def receive_line(self, *, limit: int = 1 << 16, timeout: float = DEFAULT_TIMEOUT) -> bytes:
@@ -277,43 +288,17 @@ class Client:
         bytes came without it, or ``timeout`` seconds passed; never raises on
         a timeout.  Logged like :meth:`receive`.
         """
-        assert self.sock is not None, "connect first"
         assert end, "end must not be empty"
-        got = bytearray()
-        deadline = time.monotonic() + timeout
-        timed_out = False
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.sock, selectors.EVENT_READ)
-            while not got.endswith(end) and len(got) < limit and not self.peer_closed:
-                left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
-                    timed_out = True
-                    break
-                try:
-                    peek = self.sock.recv(min(limit - len(got), 65536), socket.MSG_PEEK)
-                    at = (bytes(got[-(len(end) - 1):]) if len(end) > 1 else b"") + peek
-                    found = at.find(end)
-                    take = found + len(end) - (len(at) - len(peek)) if found >= 0 else len(peek)
-                    chunk = self.sock.recv(take) if peek else b""
-                except BlockingIOError:
-                    continue
-                except OSError as exc:
-                    self._log(f"connection reset by the server ({exc.strerror or exc})")
-                    self.peer_closed = True
-                    break
-                if not chunk:
-                    self.peer_closed = True
-                    break
-                got += chunk
-        data = bytes(got)
-        self.received += data
-        if data:
-            self._log(f"receives {show(data)}")
-        if self.peer_closed:
-            self._log("sees the server close the connection")
-        elif timed_out:
-            self._log(f"waited {timeout:g} s: {'no end of ' + repr(end)[1:] if data else 'nothing'} came")
-        return data
+
+        def take(got: bytearray) -> bytes:
+            peek = self.sock.recv(min(limit - len(got), 65536), socket.MSG_PEEK)
+            at = (bytes(got[-(len(end) - 1):]) if len(end) > 1 else b"") + peek
+            found = at.find(end)
+            count = found + len(end) - (len(at) - len(peek)) if found >= 0 else len(peek)
+            return self.sock.recv(count) if peek else b""
+
+        return self._read(lambda got: got.endswith(end) or len(got) >= limit, take, timeout,
+                          "no end of " + repr(end)[1:])
 
     def receive_until_closed(self, *, limit: int = 1 << 20, timeout: float = DEFAULT_TIMEOUT) -> bytes:
         """Everything until the server closes the connection (at most ``limit`` bytes)."""
