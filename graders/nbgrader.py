@@ -41,7 +41,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import answers, assignments
 from .checks import CheckResult, run_checks
-from .sandbox import SANDBOX_UIDS, Cgroup, Limits, cgroup_support, default_hidden, drops_privileges, mount_plan
+from .sandbox import (Cgroup, Limits, cgroup_support, default_hidden, drops_privileges, mount_plan,
+                      sandbox_uid)
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\w+)["']\s*,\s*["'](\w+)["']\s*\)""")
 
@@ -71,7 +72,7 @@ class KernelSandbox:
     def __init__(self, workdir: Path) -> None:
         self.workdir = Path(workdir).resolve()
         self.token = uuid.uuid4().hex
-        self.uid = SANDBOX_UIDS[int(self.token[:8], 16) % len(SANDBOX_UIDS)]
+        self.uid = sandbox_uid(self.token)
         self.home = Path(tempfile.mkdtemp(prefix="graders-kernel-"))
         self.cgroup = Cgroup(f"kernel-{self.token}", KERNEL_LIMITS) if cgroup_support() else None
         for path in [self.home, self.workdir, *self.workdir.rglob("*")]:

@@ -131,6 +131,11 @@ def cgroup_support() -> str:
     return ""
 
 
+def sandbox_uid(token: str) -> int:
+    """The unprivileged uid (and gid) for the sandbox with this hex ``token``."""
+    return SANDBOX_UIDS[int(token[:8], 16) % len(SANDBOX_UIDS)]
+
+
 def drops_privileges() -> bool:
     """True when servers run under their own unprivileged uid (we are root, with namespaces)."""
     return (os.geteuid() == 0 and isolation_mode() == "namespaces"
@@ -325,7 +330,7 @@ class Sandbox:
             for procs in self.cgroup.procs_files:
                 jail += ["--cgroup", procs]
         if drops_privileges():
-            self.uid = SANDBOX_UIDS[int(self.token[:8], 16) % len(SANDBOX_UIDS)]
+            self.uid = sandbox_uid(self.token)
             for path in [self.workdir, *self.workdir.rglob("*")]:
                 os.chown(path, self.uid, self.uid)
             jail += ["--user-id", str(self.uid), "--group-id", str(self.uid)]
