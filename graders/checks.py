@@ -173,8 +173,8 @@ class Run:
         self.servers.append(server)
         return server.start(timeout=timeout, port=self.assignment.port)
 
-    def server_output(self) -> str:
-        return "\n".join(s.output() for s in self.servers)
+    def server_output(self, *, settle: float = 0.0) -> str:
+        return "\n".join(s.output(settle=settle) for s in self.servers)
 
     def close(self) -> None:
         for server in self.servers:
@@ -203,6 +203,8 @@ def run_check(assignment: Assignment, check: Check, path: Path) -> CheckResult:
         worker.join(10)
         outcome[:] = [Failure(f"the check did not finish within {check.timeout:g} seconds",
                               help="Your server may be stuck: does every recv() have something to read?")]
+    if outcome and isinstance(outcome[0], Failure):
+        result.server_output = run.server_output(settle=0.5)  # before close(): a crash's last words
     try:
         if outcome:
             exc = outcome[0]
@@ -218,7 +220,7 @@ def run_check(assignment: Assignment, check: Check, path: Path) -> CheckResult:
     finally:
         run.close()
     result.transcript = run.transcript.render()
-    result.server_output = run.server_output()
+    result.server_output = result.server_output or run.server_output()
     result.seconds = round(time.monotonic() - began, 3)
     return result
 

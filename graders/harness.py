@@ -100,7 +100,7 @@ class Server:
                 self.transcript.add("server", f"exited with status {code} before listening")
                 raise Failure(
                     f"your server stopped (exit status {code}) before it listened on a port",
-                    help=crash_help(self.output()),
+                    help=crash_help(self.output(settle=1.0)),
                 )
             self.transcript.add("server", f"still not listening after {timeout:g} s")
             raise Failure(
@@ -121,9 +121,9 @@ class Server:
         client.connect(timeout)
         return client
 
-    def output(self) -> str:
-        """Everything the server printed (stdout and stderr) so far."""
-        return self.sandbox.output()
+    def output(self, *, settle: float = 0.0) -> str:
+        """Everything the server printed (stdout and stderr) so far (see Sandbox.output)."""
+        return self.sandbox.output(settle=settle)
 
     def alive(self) -> bool:
         return self.sandbox.alive()
@@ -132,7 +132,7 @@ class Server:
         """Raise Failure when the server has exited (for example crashed ``doing`` something)."""
         if not self.alive():
             raise Failure(f"your server stopped (exit status {self.sandbox.exit_code}) {doing}",
-                          help=crash_help(self.output()))
+                          help=crash_help(self.output(settle=1.0)))
 
     def close(self) -> None:
         for client in self.clients:

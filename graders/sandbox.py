@@ -1,8 +1,8 @@
 """Run one untrusted server program in isolation and talk to it.
 
 :class:`Sandbox` starts a student's server under the jail (``graders/_jail.py``)
-as a pexpect child: the server's stdout and stderr go to a pseudo-terminal that
-the grader drains (never to the Jupyter kernel's stderr, where nbgrader would
+as a pexpect child (``PopenSpawn``): the server's stdout and stderr go to a pipe
+that the grader drains (never to the Jupyter kernel's stderr, where nbgrader would
 score a test cell 0).  The jail reports when the server listens and on which
 port, and connects the grader's clients to it inside the server's own network
 namespace.
@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pexpect
+from pexpect.popen_spawn import PopenSpawn
 
 JAIL = Path(__file__).with_name("_jail.py")
 FALLBACK_SITE = Path(__file__).with_name("_fallback_site")
@@ -295,7 +296,7 @@ class Sandbox:
         self._control_dir = Path(tempfile.mkdtemp(prefix="graders-ctl-"))
         self._listener: socket.socket | None = None
         self._control: socket.socket | None = None
-        self._child: pexpect.spawn | None = None
+        self._child: PopenSpawn | None = None
         self._inbox = b""
         self._events: list[Event] = []
         self._replies: list[dict] = []
@@ -343,9 +344,12 @@ class Sandbox:
             self._hold_fallback_lock(timeout=600)
         self.started_at = time.monotonic()
         try:
-            self._child = pexpect.spawn(command[0], command[1:], env=env, echo=False,
-                                        cwd=str(self.workdir), timeout=None,
-                                        encoding=None, codec_errors="replace")
+            # PopenSpawn (a pipe, started by subprocess's fork_exec) rather than spawn (a pty,
+            # forkpty() from Python): the grader has threads, and forking a threaded process
+            # in Python code may deadlock the child (3.12+ warns).  PYTHONUNBUFFERED keeps
+            # the server's prints unbuffered on the pipe.
+            self._child = PopenSpawn(command, env=env, cwd=str(self.workdir), timeout=None,
+                                     encoding=None, codec_errors="replace")
         except (OSError, pexpect.ExceptionPexpect) as exc:
             self.close()
             raise SandboxError(f"could not start the jail: {exc}") from exc
@@ -524,8 +528,18 @@ class Sandbox:
             return sock
 
     # -- output and teardown --------------------------------------------------
-    def output(self) -> str:
-        """What the program printed so far (stdout and stderr, first 64 KiB)."""
+    def output(self, *, settle: float = 0.0) -> str:
+        """What the program printed so far (stdout and stderr, first 64 KiB).
+
+        ``settle`` (seconds, at most): first wait until no new output has come
+        for 50 ms, so that what a program printed just before it exited (a
+        traceback) has travelled through the pipe.
+        """
+        deadline = time.monotonic() + settle
+        seen = -1
+        while settle and time.monotonic() < deadline and seen != len(self._output) + self._output_dropped:
+            seen = len(self._output) + self._output_dropped
+            time.sleep(0.05)  # bounded by ``settle``: output has no end-of-message event
         text = bytes(self._output).decode("utf-8", errors="replace").replace("\r\n", "\n")
         if self._output_dropped:
             text += f"\n[... {self._output_dropped} more bytes of output not kept ...]\n"
@@ -554,7 +568,8 @@ class Sandbox:
                     child.kill(9)
                     _wait_dead(child, 5.0)
             with contextlib.suppress(Exception):
-                child.close(force=True)
+                child.proc.stdin.close()
+                child.proc.wait(5)
         if self._drain is not None:
             self._drain.join(timeout=2)
         self._kill_marked()
@@ -597,10 +612,9 @@ class Sandbox:
         self.close()
 
 
-def _wait_dead(child: pexpect.spawn, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not child.isalive():
-            return True
-        time.sleep(0.005)  # polling a process exit, bounded by the deadline
-    return not child.isalive()
+def _wait_dead(child: PopenSpawn, timeout: float) -> bool:
+    try:
+        child.proc.wait(timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        return False

@@ -119,6 +119,7 @@ def test_the_server_sees_only_its_own_files_and_no_network(tmp_path):
     with Server(tmp_path / "peek.py", Transcript()) as server:
         server.sandbox.start()
         assert server.sandbox.wait_listening(20), server.output()
+        assert wait_until(lambda: "uid:" in server.output(), 10), server.output()  # output trails events
         out = server.output()
     listed = next(line for line in out.splitlines() if line.startswith("tmp:"))
     entries = ast.literal_eval(listed.split(":", 1)[1].strip())
