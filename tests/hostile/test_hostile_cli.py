@@ -18,7 +18,7 @@ import pytest
 from graders import assignments
 from graders.checks import Report, run_checks
 
-from .conftest import CORRECT, REPO, SERVERS
+from .conftest import CORRECT, SERVERS
 from .test_hostile_servers import ANY, FULL, NO_ANSWER, WALL_LIMIT
 
 CLOCK = assignments.get("clock")

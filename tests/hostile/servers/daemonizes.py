@@ -1,7 +1,6 @@
 """Hostile: double-forks a setsid() daemon that outlives everything, scrubs its environment
 (the sandbox marker) and re-execs under a recognisable name; the foreground serves correctly."""
 import os
-import signal
 import socket
 import sys
 import time
