@@ -41,12 +41,49 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import queue
+
 import pexpect
 from pexpect.popen_spawn import PopenSpawn
 
 JAIL = Path(__file__).with_name("_jail.py")
 FALLBACK_SITE = Path(__file__).with_name("_fallback_site")
 OUTPUT_LIMIT = 64 * 1024  # bytes of server output kept for feedback
+
+
+class PipeSpawn(PopenSpawn):
+    """pexpect's ``PopenSpawn`` whose reads wait for output instead of spinning.
+
+    ``PopenSpawn.read_nonblocking`` returns at once when its reader thread has
+    queued nothing, whatever the timeout, so a loop draining a quiet server
+    kept a core busy (0.12 s of CPU per sandbox start); and its reader thread
+    took 1 KiB per read, too slow for a server that prints megabytes before it
+    listens.  Here the reader takes up to 64 KiB at a time and
+    :meth:`read_nonblocking` blocks up to ``timeout`` seconds for the first piece.
+    """
+
+    def _read_incoming(self) -> None:
+        fileno = self.proc.stdout.fileno()
+        while True:
+            try:
+                data = os.read(fileno, 65536)
+            except OSError:
+                data = b""
+            self._read_queue.put(data or None)
+            if not data:
+                return
+
+    def read_nonblocking(self, size, timeout):
+        if not self._buf and not self._read_reached_eof:
+            try:
+                first = self._read_queue.get(timeout=1e6 if timeout is None else max(timeout, 0))
+            except queue.Empty:
+                raise pexpect.TIMEOUT("no output within the timeout") from None
+            if first is None:
+                self._read_reached_eof = True
+            else:
+                self._buf += self._decoder.decode(first, final=False)
+        return super().read_nonblocking(size, 0)
 
 
 class SandboxError(Exception):
@@ -296,7 +333,7 @@ class Sandbox:
         self._control_dir = Path(tempfile.mkdtemp(prefix="graders-ctl-"))
         self._listener: socket.socket | None = None
         self._control: socket.socket | None = None
-        self._child: PopenSpawn | None = None
+        self._child: PipeSpawn | None = None
         self._inbox = b""
         self._events: list[Event] = []
         self._replies: list[dict] = []
@@ -348,7 +385,7 @@ class Sandbox:
             # forkpty() from Python): the grader has threads, and forking a threaded process
             # in Python code may deadlock the child (3.12+ warns).  PYTHONUNBUFFERED keeps
             # the server's prints unbuffered on the pipe.
-            self._child = PopenSpawn(command, env=env, cwd=str(self.workdir), timeout=None,
+            self._child = PipeSpawn(command, env=env, cwd=str(self.workdir), timeout=None,
                                      encoding=None, codec_errors="replace")
         except (OSError, pexpect.ExceptionPexpect) as exc:
             self.close()
