@@ -11,14 +11,23 @@ and a ``help`` hint) when the server does not behave::
         reply = server.client("A").send(QUESTION).receive(24)
         ...
 
-:func:`run_checks` runs every check against a fresh server, in order, skipping
-the checks whose ``depends`` failed, and returns a :class:`Report`, which the
-CLI prints, the notebook self-check shows and the nbgrader test cells score.
+:func:`run_checks` runs every check against a fresh server of its own and
+returns a :class:`Report`, which the CLI prints, the notebook self-check shows
+and the nbgrader test cells score.  A check whose ``depends`` did not pass is
+reported as skipped.  Where every server has its own network namespace (the
+``namespaces`` isolation mode) all the checks run at once, each in its own
+thread with its own sandbox, so a grading takes as long as its slowest check,
+not the sum; a check is cancelled as soon as a check it depends on fails.  In
+the fallback mode servers share the host's ports, so checks run one at a time.
+
+Each check names the numbered points of the assignment's spec it verifies
+(``spec=(3,)``); a failure says which point was broken.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import traceback
@@ -51,6 +60,7 @@ class Check:
     depends: str | None = None
     hidden: bool = False
     timeout: float = 60.0  # seconds the whole check may take
+    spec: tuple[int, ...] = ()  # the numbered points of the assignment's spec it verifies
 
 
 class Assignment:
@@ -64,12 +74,14 @@ class Assignment:
         self.checks: dict[str, Check] = {}
 
     def check(self, description: str, *, depends: str | None = None, hidden: bool = False,
-              timeout: float = 60.0) -> Callable:
+              timeout: float = 60.0, spec: int | tuple[int, ...] = ()) -> Callable:
+        """Register a check; ``spec`` is the spec point (or points) it verifies."""
         def register(function: Callable) -> Callable:
             name = function.__name__
             if depends is not None and depends not in self.checks:
                 raise ValueError(f"check {name} depends on unknown check {depends}")
-            self.checks[name] = Check(name, description, function, depends, hidden, timeout)
+            points = (spec,) if isinstance(spec, int) else tuple(spec)
+            self.checks[name] = Check(name, description, function, depends, hidden, timeout, points)
             return function
         return register
 
@@ -87,6 +99,7 @@ class CheckResult:
     server_output: str = ""
     seconds: float = 0.0
     hidden: bool = False
+    spec: list[int] = field(default_factory=list)  # the spec points the check verifies
 
     @property
     def passed(self) -> bool:
@@ -97,6 +110,9 @@ class CheckResult:
         verbose = transcripts == "all" or (transcripts == "failed" and self.status != "pass")
         mark = {"pass": ":)", "fail": ":(", "skip": ":|", "error": "!!"}[self.status]
         lines = [f"{mark} {self.description}"]
+        if self.status in ("fail", "error") and self.spec:
+            points = ", ".join(str(p) for p in self.spec)
+            lines[0] += f"  (spec point{'s' if len(self.spec) > 1 else ''} {points})"
         if self.status != "pass":
             if self.rationale:
                 lines.append(f"    {self.rationale}")
@@ -181,10 +197,14 @@ class Run:
             server.close()
 
 
-def run_check(assignment: Assignment, check: Check, path: Path) -> CheckResult:
-    """Run one check against a fresh server; never raises."""
-    run = Run(assignment, path)
-    result = CheckResult(check.name, check.description, "pass", hidden=check.hidden)
+def run_check(assignment: Assignment, check: Check, path: Path, *, run: Run | None = None) -> CheckResult:
+    """Run one check against a fresh server; never raises.
+
+    ``run`` may be given so that another thread can cancel the check
+    (``run.cancelled.set(); run.close()``).
+    """
+    run = run or Run(assignment, path)
+    result = CheckResult(check.name, check.description, "pass", hidden=check.hidden, spec=list(check.spec))
     outcome: list[BaseException] = []
 
     def body() -> None:
@@ -203,7 +223,7 @@ def run_check(assignment: Assignment, check: Check, path: Path) -> CheckResult:
         worker.join(10)
         outcome[:] = [Failure(f"the check did not finish within {check.timeout:g} seconds",
                               help="Your server may be stuck: does every recv() have something to read?")]
-    if outcome and isinstance(outcome[0], Failure):
+    if outcome and isinstance(outcome[0], Failure) and not run.cancelled.is_set():
         result.server_output = run.server_output(settle=0.5)  # before close(): a crash's last words
     try:
         if outcome:
@@ -225,29 +245,86 @@ def run_check(assignment: Assignment, check: Check, path: Path) -> CheckResult:
     return result
 
 
-def run_checks(assignment: Assignment, path: Path, *, only: list[str] | None = None,
-               include_hidden: bool = True) -> Report:
-    """Run the assignment's checks on the server file ``path``, in order.
+def concurrent_checks() -> bool:
+    """True when the checks of one grading may run at once (each server has its own network).
 
-    A check whose ``depends`` did not pass is skipped.  ``only`` limits the
-    run to the named checks (their dependencies still run first).
+    ``GRADERS_SERIAL=1`` forces one check at a time (for measurements).
+    """
+    from .sandbox import isolation_mode
+    return isolation_mode() == "namespaces" and os.environ.get("GRADERS_SERIAL") != "1"
+
+
+def run_checks(assignment: Assignment, path: Path, *, only: list[str] | None = None,
+               include_hidden: bool = True, concurrent: bool | None = None) -> Report:
+    """Run the assignment's checks on the server file ``path``.
+
+    A check whose ``depends`` did not pass is reported as skipped.  ``only``
+    limits the run to the named checks (their dependencies run too).  With
+    ``concurrent`` (default: :func:`concurrent_checks`) every check runs at
+    once against its own server; otherwise one after another, in order.
+    The results are in the assignment's order either way.
     """
     from .sandbox import isolation_mode
     wanted = set(assignment.checks) if only is None else _with_dependencies(assignment, only)
     if not include_hidden:
         wanted = {name for name in wanted if not assignment.checks[name].hidden}
-    results: dict[str, CheckResult] = {}
-    for check in assignment.checks.values():
-        if check.name not in wanted:
-            continue
-        if check.depends and (check.depends not in results or not results[check.depends].passed):
-            results[check.name] = CheckResult(
-                check.name, check.description, "skip", hidden=check.hidden,
-                rationale=f"not checked: it needs \"{assignment.checks[check.depends].description}\" to pass first")
-            continue
-        results[check.name] = run_check(assignment, check, path)
-    ordered = [results[name] for name in assignment.checks if name in results]
+    checks = [c for c in assignment.checks.values() if c.name in wanted]
+    if concurrent is None:
+        concurrent = concurrent_checks()
+    results = _run_concurrently(assignment, checks, path) if concurrent else _run_in_order(assignment, checks, path)
+    ordered = [results[c.name] for c in checks]
     return Report(assignment.name, str(path), isolation_mode(), ordered)
+
+
+def _skipped(assignment: Assignment, check: Check) -> CheckResult:
+    return CheckResult(
+        check.name, check.description, "skip", hidden=check.hidden, spec=list(check.spec),
+        rationale=f"not checked: it needs \"{assignment.checks[check.depends].description}\" to pass first")
+
+
+def _run_in_order(assignment: Assignment, checks: list[Check], path: Path) -> dict[str, CheckResult]:
+    results: dict[str, CheckResult] = {}
+    for check in checks:
+        if check.depends and (check.depends not in results or not results[check.depends].passed):
+            results[check.name] = _skipped(assignment, check)
+        else:
+            results[check.name] = run_check(assignment, check, path)
+    return results
+
+
+def _run_concurrently(assignment: Assignment, checks: list[Check], path: Path) -> dict[str, CheckResult]:
+    """Every check at once, each in its own thread; dependents of a failed check are cancelled."""
+    runs = {c.name: Run(assignment, path) for c in checks}
+    results: dict[str, CheckResult] = {}
+    lock = threading.Lock()
+
+    def dependents(name: str) -> list[str]:
+        found = [c.name for c in checks if c.depends == name]
+        return found + [d for f in found for d in dependents(f)]
+
+    def one(check: Check) -> None:
+        result = run_check(assignment, check, path, run=runs[check.name])
+        with lock:
+            results[check.name] = result
+            if not result.passed:
+                for name in dependents(check.name):
+                    runs[name].cancelled.set()
+        if not result.passed:
+            for name in dependents(check.name):
+                runs[name].close()  # unblocks its I/O; its result becomes "skip"
+
+    threads = [threading.Thread(target=one, args=(c,), name=f"grade-{c.name}", daemon=True) for c in checks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    final: dict[str, CheckResult] = {}
+    for check in checks:  # in order: a dependency's final status is known before its dependents'
+        if check.depends and (check.depends not in final or not final[check.depends].passed):
+            final[check.name] = _skipped(assignment, check)
+        else:
+            final[check.name] = results[check.name]
+    return final
 
 
 def _with_dependencies(assignment: Assignment, names: list[str]) -> set[str]:
