@@ -66,11 +66,13 @@ class Check:
 class Assignment:
     """A graded assignment: the answer file's name, the spec's port and its checks."""
 
-    def __init__(self, name: str, *, title: str, answer_file: str, port: int | None = None) -> None:
+    def __init__(self, name: str, *, title: str, answer_file: str, port: int | None = None,
+                 spec: dict[int, str] | None = None) -> None:
         self.name = name
         self.title = title
         self.answer_file = answer_file
         self.port = port
+        self.spec: dict[int, str] = dict(spec or {})  # the notebook's numbered spec points, in short
         self.checks: dict[str, Check] = {}
 
     def check(self, description: str, *, depends: str | None = None, hidden: bool = False,
