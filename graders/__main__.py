@@ -1,8 +1,9 @@
 """Command line: ``python -m graders COMMAND``.
 
-    python -m graders check ASSIGNMENT FILE [--json] [--visible-only]
+    python -m graders check ASSIGNMENT FILE [--json] [--visible-only] [--html OUT.html]
         Run an assignment's checks on a server file (or a notebook: its answer
-        cell is graded).  Exit status 0 only when every check passes.
+        cell is graded).  Exit status 0 only when every check passes.  --html
+        also writes the transcripts as sequence diagrams (graders.diagram).
     python -m graders demo
         Generate, autograde, give feedback on and export the sample submissions.
     python -m graders autograde ASSIGNMENT [--student ID] [--jobs N] [--root DIR]
@@ -41,6 +42,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         report = run_checks(assignment, path, only=args.only or None,
                             include_hidden=not args.visible_only)
     report.file = args.file
+    if args.html:
+        from .diagram import page
+        Path(args.html).write_text(page(report), encoding="utf-8")
     print(report.to_json() if args.json else report.render(transcripts=args.transcripts))
     return 0 if report.passed else 1
 
@@ -56,21 +60,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--only", action="append", metavar="CHECK", help="run only this check (repeatable)")
     p.add_argument("--visible-only", action="store_true", help="skip the hidden checks")
+    p.add_argument("--html", metavar="OUT.html",
+                   help="also write the report, with sequence diagrams, as an HTML page")
     p.add_argument("--transcripts", choices=("all", "failed", "none"), default="failed",
                    help="which checks' transcripts to print (default: failed)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("demo", help="grade the sample submissions end to end")
     p.add_argument("--root", default="build/demo", help="course directory to use (default build/demo)")
-    p.add_argument("--jobs", type=int, default=0, help="parallel gradings (default: CPU count)")
+    p.add_argument("--jobs", type=int, default=0, help="local worker processes (default: CPU count + 1)")
     p.set_defaults(func=lambda a: __import__("graders.demo", fromlist=["main"]).main(a))
 
     p = sub.add_parser("autograde", help="autograde submissions with nbgrader, in parallel")
     p.add_argument("assignment")
     p.add_argument("--student", action="append", help="only this student (repeatable): a regrade")
-    p.add_argument("--jobs", type=int, default=0, help="parallel gradings (default: CPU count)")
+    p.add_argument("--jobs", type=int, default=0,
+                   help="local worker processes (default: CPU count + 1)")
     p.add_argument("--root", default=".", help="nbgrader course directory")
     p.add_argument("--force", action="store_true", help="regrade students already graded")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a Dask distributed cluster (tcp://HOST:8786) instead of this machine")
+    p.add_argument("--allow-fallback", action="store_true",
+                   help="let cluster workers without namespaces grade in the weaker fallback sandbox")
     p.set_defaults(func=lambda a: __import__("graders.batch", fromlist=["main"]).main(a))
 
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")

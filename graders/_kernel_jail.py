@@ -18,6 +18,7 @@ import ctypes
 import json
 import os
 import shutil
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,6 +26,8 @@ from _jail import apply_limits, set_up_mounts  # noqa: E402
 
 CLONE_NEWNS = 0x00020000
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
+
+PR_SET_PDEATHSIG = 1
 
 
 def main(argv: list[str]) -> None:
@@ -59,9 +62,15 @@ def main(argv: list[str]) -> None:
     apply_limits(json.loads(args.get("--limits", "{}")))
     env = dict(os.environ, HOME=home, IPYTHONDIR=os.path.join(home, ".ipython"),
                JUPYTER_RUNTIME_DIR=os.path.join(home, "runtime"), MPLCONFIGDIR=os.path.join(home, ".mpl"))
+    parent = os.getppid()
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
+    # Die with the grading process (a batch worker killed with SIGKILL leaves no kernel behind).
+    # Set after setuid(): changing credentials clears the parent-death signal.
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
     os.execvpe(kernel[0], kernel, env)
 
 

@@ -1,38 +1,60 @@
-"""Autograde a whole class with nbgrader, in parallel, resumably.
+"""Autograde a whole class with nbgrader: in parallel, resumably, on this machine or a cluster.
 
 nbgrader's own ``autograde`` grades one submission after another (nbgrader
-issue #174).  Here each submission is graded by its own ``nbgrader autograde
-ASSIGNMENT --student ID`` process, ``jobs`` at a time; every grade comes from
-nbgrader itself, so the gradebook is the same as a serial run's.
+issue #174).  Here every submission is a task (:mod:`graders.worker`): a
+worker runs nbgrader's ``Autograde`` converter in-process on a scratch copy of
+the course and sends back the autograded files; this process, the only
+writer of ``gradebook.db`` (SQLite has one writer), saves them with nbgrader's
+own ``SaveAutoGrades`` and ``AssignLatePenalties`` (:func:`record`).  Every
+grade comes from nbgrader itself, so the gradebook is the same as a serial
+``nbgrader autograde`` run's.
 
-* Progress is shown with a bar; each submission ends as ``graded`` (maybe
-  with a note: the kernel died, a cell hung) or ``failed`` with the reason
-  (from nbgrader's log), never as a silent 0.
-* The state of a batch is kept in ``ROOT/.graders/ASSIGNMENT.json``, written
-  after every submission (atomically).  Interrupting the batch (Ctrl-C,
-  ``kill -9``) loses at most the gradings under way; run the same command again
-  and it grades only what is left.  ``--student ID`` regrades one student;
-  ``--force`` regrades everyone.
-* Each grading runs under ``graders._guard``, so it dies with the batch, and
-  nbgrader's log goes to ``ROOT/.graders/logs/ASSIGNMENT/ID.log``.
-* SQLite allows one writer at a time: a grading that fails with "database is
-  locked" is retried (up to 3 times).
+Where the tasks run:
+
+* by default, a pool of long-lived worker processes on this machine
+  (``--jobs``; each pays nbgrader's imports once and dies with the batch);
+* with ``--scheduler tcp://HOST:8786``, the workers of a Dask distributed
+  cluster (``pip install '.[cluster]'``; Slurm, PBS or Kubernetes clusters
+  start ordinary Dask workers through dask-jobqueue or dask-kubernetes).  A
+  worker that dies mid-task is replaced and Dask runs its task again
+  elsewhere; since only this process records results, nothing is lost or
+  graded twice.  A worker that cannot isolate student code refuses its tasks
+  unless ``--allow-fallback`` is given.
+
+Either way:
+
+* progress is shown with a bar; each submission ends as ``graded`` (maybe
+  with a note: the kernel died, a cell hung) or ``failed`` with the reason,
+  never as a silent 0;
+* the batch's state is kept in ``ROOT/.graders/ASSIGNMENT.json``, written
+  after every recorded submission (atomically).  Interrupting the batch
+  (Ctrl-C, ``kill -9``) loses at most the gradings under way; run the same
+  command again and it grades only what is left.  ``--student ID`` regrades
+  one student; ``--force`` regrades everyone;
+* nbgrader's log of each grading goes to ``ROOT/.graders/logs/ASSIGNMENT/ID.log``,
+  and every recorded grading is appended to ``ROOT/.graders/ASSIGNMENT.journal``
+  (JSON lines: who, which worker, how long), an audit trail across reruns.
 """
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import contextlib
 import json
+import multiprocessing
 import os
-import subprocess
+import shutil
+import sqlite3
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .course import REPO, SOLUTIONS, environment
+from .course import SOLUTIONS
+from .worker import CannotIsolate, Result, Task, read_tree
 
-STUDENT_TIMEOUT = 15 * 60  # seconds one submission may take, in all
-RETRIES = 3
+STUDENT_TIMEOUT = 15 * 60  # seconds one submission may take on a worker, in all
 
 
 @dataclass
@@ -40,7 +62,9 @@ class Outcome:
     student: str
     status: str  # "graded" or "failed"
     reason: str = ""  # why it failed, or a note on a graded one
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the grading on its worker
+    cpu_seconds: float = 0.0  # CPU time of the grading (worker, kernel, sandboxes)
+    worker: str = ""  # host:pid of the worker that graded it
 
 
 class State:
@@ -68,12 +92,6 @@ def submitted_students(root: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
 
 
-def _command(root: Path, assignment: str, student: str) -> list[str]:
-    return [sys.executable, "-m", "graders._guard", "--",
-            sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", student, "--force",
-            f"--CourseDirectory.root={root}", f"--CourseDirectory.source_directory={SOLUTIONS}"]
-
-
 def failure_reason(log: str) -> str:
     """The most telling line of a failed nbgrader run's log."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
@@ -84,102 +102,296 @@ def failure_reason(log: str) -> str:
     return (lines[-1] if lines else "nbgrader failed without a message")[:300]
 
 
+def notebook_note(nb) -> str:
+    """What graders.nbgrader recorded in an autograded notebook, if anything went wrong there."""
+    meta = nb.metadata.get("graders", {})
+    notes = list(meta.get("notes", []))
+    if meta.get("kernel"):
+        notes.append(meta["kernel"])
+    checks = meta.get("checks", {})
+    errors = [k for k, v in checks.items() if (v.get("status") if isinstance(v, dict) else v) == "error"]
+    if errors:
+        notes.append(f"grader error in {', '.join(errors)}")
+    return "; ".join(notes)
+
+
 def autograded_note(root: Path, assignment: str, student: str) -> str:
-    """What graders.nbgrader recorded about the kernel, if anything went wrong there."""
+    """The notes of a student's autograded notebooks (see :func:`notebook_note`)."""
     import nbformat
     notes = []
     for nb_path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
         try:
-            meta = nbformat.read(str(nb_path), as_version=4).metadata.get("graders", {})
+            note = notebook_note(nbformat.read(str(nb_path), as_version=4))
         except Exception:  # noqa: BLE001 - a note is best effort
             continue
-        if meta.get("kernel"):
-            notes.append(meta["kernel"])
-        errors = [k for k, v in meta.get("checks", {}).items() if v == "error"]
-        if errors:
-            notes.append(f"grader error in {', '.join(errors)}")
+        if note:
+            notes.append(note)
     return "; ".join(notes)
+
+
+# -- the instructor's side ------------------------------------------------------
+
+def course_config(root: Path):
+    """The workbook's nbgrader configuration for the course in ``root``."""
+    from .worker import _config
+    config = _config(root)
+    config.CourseDirectory.source_directory = str(SOLUTIONS)
+    return config
+
+
+def snapshot(root: Path, into: Path) -> Path:
+    """A consistent copy of ``ROOT/gradebook.db`` (SQLite's backup API), for the workers to read."""
+    source = sqlite3.connect(root / "gradebook.db")
+    target = sqlite3.connect(into)
+    with contextlib.closing(source), contextlib.closing(target):
+        source.backup(target)
+    return into
+
+
+def make_task(root: Path, assignment: str, student: str, course_id: str, *, hide: list[str],
+              allow_fallback: bool) -> Task:
+    return Task(assignment, student, course_id,
+                submission=read_tree(root / "submitted" / student / assignment),
+                source={k: v for k, v in read_tree(SOLUTIONS / assignment).items() if not k.endswith(".ipynb")},
+                hide=hide, allow_fallback=allow_fallback)
+
+
+def record(root: Path, result: Result, config) -> Outcome:
+    """Save one worker's result: the autograded files, and the grades through nbgrader's preprocessors.
+
+    Only this function writes ``gradebook.db`` and ``autograded/``.  Returns
+    the Outcome (``failed`` with the reason when the worker could not grade).
+    """
+    import nbformat
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
+
+    assignment, student = result.assignment, result.student
+    log_path = root / ".graders" / "logs" / assignment / f"{student}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(result.log + (f"\n{result.error}\n" if result.error else ""), errors="replace")
+    base = dict(seconds=result.seconds, cpu_seconds=result.cpu_seconds, worker=result.worker)
+    if not result.ok:
+        reason = explain_failure(result, root)
+        return Outcome(student, "failed", reason, **base)
+    target = root / "autograded" / student / assignment
+    staging = Path(tempfile.mkdtemp(prefix=f".{student}-", dir=target.parent if target.parent.exists() else None))
+    try:
+        from .worker import write_tree
+        write_tree(staging, result.autograded)
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(staging), str(target))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    coursedir = CourseDirectory(config=config)
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    timestamp = coursedir.get_existing_timestamp(str(root / "submitted" / student / assignment))
+    notes = []
+    with Gradebook(db_url, config.CourseDirectory.course_id) as gb:
+        gb.update_or_create_student(student)
+        if timestamp:
+            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+        else:
+            gb.update_or_create_submission(assignment, student)
+        notebooks = [n.name for n in gb.find_assignment(assignment).notebooks]
+    for name in notebooks:
+        path = target / f"{name}.ipynb"
+        resources = {"nbgrader": {"notebook": name, "assignment": assignment, "student": student,
+                                  "db_url": db_url}}
+        if not path.exists():
+            with Gradebook(db_url) as gb:  # nbgrader autograde gives a missing notebook 0
+                with contextlib.suppress(MissingEntry):
+                    for grade in gb.find_submission_notebook(name, assignment, student).grades:
+                        grade.auto_score = 0
+                        grade.needs_manual_grade = False
+                    gb.db.commit()
+            notes.append(f"{name}.ipynb was not submitted: 0 points")
+            continue
+        nb = nbformat.read(str(path), as_version=4)
+        SaveAutoGrades(config=config).preprocess(nb, resources)
+        AssignLatePenalties(config=config).preprocess(nb, resources)
+        note = notebook_note(nb)
+        if note:
+            notes.append(note)
+    return Outcome(student, "graded", "; ".join(notes), **base)
+
+
+def explain_failure(result: Result, root: Path) -> str:
+    """Why a grading failed, in words an instructor can act on."""
+    try:
+        from . import diagnose
+    except ImportError:
+        diagnose = None
+    if diagnose is not None and hasattr(diagnose, "explain_result"):
+        with contextlib.suppress(Exception):
+            return diagnose.explain_result(result, root)
+    if result.error and "Traceback" not in result.error:
+        return result.error[:300]
+    return failure_reason(result.log + "\n" + result.error)
+
+
+# -- where the tasks run --------------------------------------------------------
+
+class LocalPool:
+    """Long-lived worker processes on this machine (they die with the batch)."""
+
+    def __init__(self, jobs: int, log: Path) -> None:
+        from . import worker
+        self.jobs = jobs
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker.init_local, initargs=(os.getpid(), str(log)))
+        self.gradebook: str = ""
+
+    def share(self, gradebook: Path) -> None:
+        self.gradebook = str(gradebook)
+
+    def submit(self, task: Task):
+        from . import worker
+        return self.pool.submit(worker.grade, task, self.gradebook)
+
+    def as_completed(self, futures):
+        return concurrent.futures.as_completed(futures)
+
+    def describe(self) -> str:
+        return f"{self.jobs} local worker process{'es' if self.jobs > 1 else ''}"
+
+    def close(self) -> None:
+        processes = list(getattr(self.pool, "_processes", {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:  # a worker in the middle of a grading: stop it now
+            with contextlib.suppress(Exception):
+                proc.kill()
+        for proc in processes:
+            with contextlib.suppress(Exception):
+                proc.join(10)
+
+
+class DaskCluster:
+    """The workers of a Dask distributed scheduler (``tcp://HOST:8786``)."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise SystemExit("--scheduler needs Dask distributed: pip install '.[cluster]'") from exc
+        self.client = Client(address, timeout=30)
+        self.gradebook = None
+
+    def share(self, gradebook: Path) -> None:
+        self.gradebook = self.client.scatter(gradebook.read_bytes(), broadcast=True)
+
+    def submit(self, task: Task):
+        from . import worker
+        return self.client.submit(worker.grade, task, self.gradebook, pure=False,
+                                  key=f"grade-{task.assignment}-{task.student}-{os.urandom(4).hex()}")
+
+    def as_completed(self, futures):
+        from distributed import as_completed
+        return as_completed(futures)
+
+    def describe(self) -> str:
+        workers = self.client.scheduler_info().get("workers", {})
+        return f"{len(workers)} Dask worker{'s' if len(workers) != 1 else ''} at {self.client.scheduler.address}"
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close(timeout=10)
+
+
+def default_jobs() -> int:
+    """Gradings in flight on this machine: a grading waits on its kernel and sockets much of the time."""
+    return (os.cpu_count() or 1) + 1
 
 
 class Batch:
     def __init__(self, root: Path, assignment: str, students: list[str], jobs: int,
-                 progress: bool = True) -> None:
+                 progress: bool = True, scheduler: str | None = None, allow_fallback: bool = False) -> None:
         self.root = root
         self.assignment = assignment
         self.students = students
         self.jobs = max(1, jobs)
         self.state = State(root, assignment)
-        self.logs = root / ".graders" / "logs" / assignment
-        self.logs.mkdir(parents=True, exist_ok=True)
         self.progress = progress
+        self.scheduler = scheduler
+        self.allow_fallback = allow_fallback
+        self.workers_used: set[str] = set()
+
+    def journal(self, outcome: Outcome) -> None:
+        """Append the outcome to ``ROOT/.graders/ASSIGNMENT.journal`` (one JSON line per recorded grading)."""
+        line = json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **asdict(outcome)})
+        with open(self.state.path.with_suffix(".journal"), "a") as f:
+            f.write(line + "\n")
 
     def run(self) -> list[Outcome]:
         from tqdm import tqdm
-        queue = [(s, 1) for s in self.students]
-        running: dict[int, tuple[subprocess.Popen, str, int, float, object]] = {}
-        env = environment()
-        env["GRADERS_GUARD_PARENT"] = str(os.getpid())
+        from .sandbox import isolation_mode
+        config = course_config(self.root)
+        course_id = config.CourseDirectory.course_id
+        allow_fallback = self.allow_fallback
+        if self.scheduler is None:
+            if isolation_mode() != "namespaces":
+                # servers share this machine's ports: one grading at a time (docs/isolation.md)
+                self.jobs = 1
+                allow_fallback = True
+            executor = LocalPool(min(self.jobs, len(self.students)),
+                                 self.root / ".graders" / "logs" / "workers.log")
+        else:
+            executor = DaskCluster(self.scheduler)
         bar = tqdm(total=len(self.students), desc=f"autograde {self.assignment}", unit="submission",
                    disable=not self.progress, file=sys.stderr)
+        snap_dir = Path(tempfile.mkdtemp(prefix="graders-snapshot-"))
         try:
-            while queue or running:
-                while queue and len(running) < self.jobs:
-                    student, attempt = queue.pop(0)
-                    log = open(self.logs / f"{student}.log", "w")
-                    proc = subprocess.Popen(_command(self.root, self.assignment, student), cwd=REPO,
-                                            env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT)
-                    running[proc.pid] = (proc, student, attempt, time.monotonic(), log)
-                pid, status = self._wait_any(running)
-                if pid is None:
-                    continue
-                proc, student, attempt, began, log = running.pop(pid)
-                log.close()
-                seconds = round(time.monotonic() - began, 2)
-                text = (self.logs / f"{student}.log").read_text(errors="replace")
-                if status == "timeout":
-                    outcome = Outcome(student, "failed", f"grading took longer than {STUDENT_TIMEOUT} s", seconds)
-                elif status == 0:
-                    outcome = Outcome(student, "graded", autograded_note(self.root, self.assignment, student),
-                                      seconds)
-                elif "database is locked" in text and attempt < RETRIES:
-                    queue.append((student, attempt + 1))
-                    continue
+            executor.share(snapshot(self.root, snap_dir / "gradebook.db"))
+            hide = [str(self.root)]
+            futures = {}
+            for student in self.students:
+                task = make_task(self.root, self.assignment, student, course_id, hide=hide,
+                                 allow_fallback=allow_fallback)
+                futures[executor.submit(task)] = student
+            for future in executor.as_completed(list(futures)):
+                student = futures[future]
+                try:
+                    result = future.result()
+                except CannotIsolate as exc:
+                    outcome = Outcome(student, "failed", str(exc))
+                except Exception as exc:  # noqa: BLE001 - a worker lost for good: say so, go on
+                    outcome = Outcome(student, "failed", f"the worker failed: {type(exc).__name__}: {exc}")
                 else:
-                    outcome = Outcome(student, "failed", failure_reason(text), seconds)
+                    try:
+                        outcome = record(self.root, result, config)
+                    except Exception as exc:  # noqa: BLE001
+                        outcome = Outcome(student, "failed", f"recording the grades failed: "
+                                                             f"{type(exc).__name__}: {exc}",
+                                          result.seconds, result.cpu_seconds, result.worker)
+                if outcome.worker:
+                    self.workers_used.add(outcome.worker)
                 self.state.record(outcome)
+                self.journal(outcome)
                 bar.update(1)
                 if outcome.status == "failed":
                     bar.write(f"  {student}: failed: {outcome.reason}")
+            self.description = executor.describe()
         finally:
-            for proc, *_ in running.values():
-                proc.kill()
-                proc.wait()
             bar.close()
+            executor.close()
+            shutil.rmtree(snap_dir, ignore_errors=True)
         return [self.state.outcomes[s] for s in self.students]
-
-    @staticmethod
-    def _wait_any(running) -> tuple[int | None, object]:
-        """The next grading that ended or overran: (pid, exit code or "timeout"), or (None, None)."""
-        deadline = time.monotonic() + 0.5
-        while time.monotonic() < deadline:
-            for pid, (proc, _student, _attempt, began, _log) in running.items():
-                if proc.poll() is not None:
-                    return pid, proc.returncode
-                if time.monotonic() - began > STUDENT_TIMEOUT:
-                    proc.kill()
-                    proc.wait()
-                    return pid, "timeout"
-            time.sleep(0.02)  # a scheduler's tick, not a wait for readiness
-        return None, None
 
 
 def grade(root: Path, assignment: str, *, students: list[str] | None = None, jobs: int = 0,
-          force: bool = False, progress: bool = True) -> list[Outcome]:
+          force: bool = False, progress: bool = True, scheduler: str | None = None,
+          allow_fallback: bool = False) -> list[Outcome]:
     """Autograde ``assignment`` for ``students`` (default: every submission) in ``root``.
 
     Submissions already graded by an earlier (maybe interrupted) batch are kept
-    unless ``force`` or named in ``students``.  Returns one Outcome per student.
+    unless ``force`` or named in ``students``.  ``scheduler``: a Dask
+    scheduler's address to grade on its workers instead of this machine.
+    Returns one Outcome per student.  Raises KeyError for an unknown student.
     """
     root = Path(root).resolve()
     everyone = submitted_students(root, assignment)
@@ -193,16 +405,21 @@ def grade(root: Path, assignment: str, *, students: list[str] | None = None, job
         todo = everyone
     else:
         todo = [s for s in everyone if s not in state.outcomes or state.outcomes[s].status != "graded"]
-    jobs = jobs or os.cpu_count() or 1
     if todo:
-        Batch(root, assignment, todo, jobs, progress).run()
+        batch = Batch(root, assignment, todo, jobs or default_jobs(), progress, scheduler, allow_fallback)
+        batch.run()
+        if progress:
+            used = len(batch.workers_used)
+            print(f"graded on {batch.description}; {used} worker{'s' if used != 1 else ''} did the work",
+                  file=sys.stderr)
     state = State(root, assignment)
     return [state.outcomes[s] for s in everyone if s in state.outcomes]
 
 
 def main(args: argparse.Namespace) -> int:
     outcomes = grade(Path(args.root), args.assignment, students=args.student, jobs=args.jobs,
-                     force=args.force)
+                     force=args.force, scheduler=getattr(args, "scheduler", None),
+                     allow_fallback=getattr(args, "allow_fallback", False))
     width = max([len(o.student) for o in outcomes] + [7])
     for o in outcomes:
         note = f"  ({o.reason})" if o.reason else ""

@@ -260,7 +260,8 @@ def default_hidden() -> list[Path]:
     nbgrader runs in the course root: when the current directory is one (it
     holds gradebook.db or nbgrader_config.py) all of it is hidden (submissions,
     grades.csv, notes, ...); otherwise its course folders are.  In the
-    repository, the course folders and the hidden tests (solutions/) are.
+    repository, the course folders and the hidden tests (solutions/) are; so
+    are the paths in ``GRADERS_HIDE`` (os.pathsep-separated).
     """
     cwd = Path.cwd().resolve()
     found = []
@@ -270,6 +271,8 @@ def default_hidden() -> list[Path]:
     else:
         found += [cwd / name for name in SENSITIVE if (cwd / name).exists()]
     found += [REPO / name for name in SENSITIVE if (REPO / name).exists()]
+    # The instructor's course root when a batch worker grades in a scratch copy (graders.worker).
+    found += [Path(p) for p in os.environ.get("GRADERS_HIDE", "").split(os.pathsep) if p and Path(p).exists()]
     return found
 
 
