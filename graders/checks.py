@@ -102,10 +102,17 @@ class CheckResult:
     seconds: float = 0.0
     hidden: bool = False
     spec: list[int] = field(default_factory=list)  # the spec points the check verifies
+    events: list[dict] = field(default_factory=list)  # the transcript's lines as dicts (harness.Line.event)
+    failed_step: int | None = None  # index in events of the last step before the check failed
 
     @property
     def passed(self) -> bool:
         return self.status == "pass"
+
+    def _repr_html_(self) -> str:
+        """The verdict and the transcript as a sequence diagram (graders.diagram), for Jupyter."""
+        from .diagram import result_html
+        return result_html(self)
 
     def render(self, *, transcripts: str = "failed") -> str:
         """Text for a student; ``transcripts`` is "all", "failed" or "none"."""
@@ -156,6 +163,11 @@ class Report:
         passed = sum(r.passed for r in self.results)
         head = f"{self.assignment}: {passed} of {len(self.results)} checks passed ({self.file})"
         return "\n".join([head] + [r.render(transcripts=transcripts) for r in self.results])
+
+    def _repr_html_(self) -> str:
+        """Every verdict, with sequence diagrams (graders.diagram), for Jupyter."""
+        from .diagram import report_html
+        return report_html(self)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -225,6 +237,7 @@ def run_check(assignment: Assignment, check: Check, path: Path, *, run: Run | No
         worker.join(10)
         outcome[:] = [Failure(f"the check did not finish within {check.timeout:g} seconds",
                               help="Your server may be stuck: does every recv() have something to read?")]
+    last_step = len(run.transcript.lines) - 1
     if outcome and isinstance(outcome[0], Failure) and not run.cancelled.is_set():
         result.server_output = run.server_output(settle=0.5)  # before close(): a crash's last words
     try:
@@ -242,6 +255,9 @@ def run_check(assignment: Assignment, check: Check, path: Path, *, run: Run | No
     finally:
         run.close()
     result.transcript = run.transcript.render()
+    result.events = run.transcript.events()
+    if result.status in ("fail", "error") and last_step >= 0:
+        result.failed_step = last_step
     result.server_output = result.server_output or run.server_output()
     result.seconds = round(time.monotonic() - began, 3)
     return result

@@ -39,11 +39,48 @@ def show(data: bytes, limit: int = SHOW_BYTES) -> str:
     return f"{text}{more} ({len(data)} bytes)"
 
 
+PREVIEW_CHARS = 40  # characters of a message quoted in a sequence diagram (graders.diagram)
+
+# What a transcript line is, for graders.diagram: inferred from the words of its text.
+KINDS = (("connected", "connect"), ("could not connect", "connect_failed"), ("sends ", "send"),
+         ("receives ", "receive"), ("sees the server close", "peer_closed"),
+         ("connection reset by the server", "reset"), ("closes the connection", "close"),
+         ("aborts the connection", "abort"), ("waited ", "wait"))
+
+
+def kind_of(who: str, what: str) -> str:
+    """The kind of a transcript line: "server" for the server's lines, else one of KINDS or "note"."""
+    if who == "server":
+        return "server"
+    kind = next((k for start, k in KINDS if what.startswith(start)), "note")
+    if kind == "send" and (": only " in what or ": failed" in what):
+        return "send_failed"
+    return kind
+
+
+def preview(data: bytes, limit: int = PREVIEW_CHARS) -> str:
+    """A short quote of ``data`` for a diagram (an ellipsis when cut; the length is shown apart)."""
+    head = data[:limit]
+    try:
+        text = repr(head.decode("utf-8"))
+    except UnicodeDecodeError:
+        text = repr(head)
+    return text + ("…" if len(data) > limit else "")
+
+
 @dataclass
 class Line:
     seconds: float
     who: str
     what: str
+    kind: str = "note"  # see kind_of
+    size: int | None = None  # bytes sent or received
+    preview: str | None = None  # a short quote of them
+
+    def event(self) -> dict:
+        """This line as a dict (seconds, who, what, kind, size, preview) for JSON and graders.diagram."""
+        return {"seconds": round(self.seconds, 4), "who": self.who, "what": self.what,
+                "kind": self.kind, "size": self.size, "preview": self.preview}
 
 
 class Transcript:
@@ -54,9 +91,18 @@ class Transcript:
         self.lines: list[Line] = []
         self._lock = threading.Lock()
 
-    def add(self, who: str, what: str) -> None:
+    def add(self, who: str, what: str, *, data: bytes | None = None) -> None:
+        """Log ``what`` happened to ``who``; ``data`` is the bytes sent or received, if any."""
+        line = Line(time.monotonic() - self.start, who, what, kind_of(who, what))
+        if data is not None:
+            line.size, line.preview = len(data), preview(data)
         with self._lock:
-            self.lines.append(Line(time.monotonic() - self.start, who, what))
+            self.lines.append(line)
+
+    def events(self) -> list[dict]:
+        """Every line as a dict (see :meth:`Line.event`), in time order."""
+        with self._lock:
+            return [line.event() for line in self.lines]
 
     def render(self) -> list[str]:
         width = max([len(line.who) for line in self.lines] + [6])
@@ -174,8 +220,8 @@ class Client:
         self.peer_closed = False
         self.received = b""
 
-    def _log(self, what: str) -> None:
-        self.server.transcript.add(self.name, what)
+    def _log(self, what: str, *, data: bytes | None = None) -> None:
+        self.server.transcript.add(self.name, what, data=data)
 
     def connect(self, timeout: float = DEFAULT_TIMEOUT) -> "Client":
         assert self.server.port is not None
@@ -210,7 +256,8 @@ class Client:
             sel.register(self.sock, selectors.EVENT_WRITE)
             while view:
                 if not sel.select(max(deadline - time.monotonic(), 0)):
-                    self._log(f"sends {show(data)}: only {len(data) - len(view)} bytes accepted in {timeout:g} s")
+                    self._log(f"sends {show(data)}: only {len(data) - len(view)} bytes accepted in {timeout:g} s",
+                              data=data)
                     raise Failure(f"client {self.name} could not send its message: your server is not reading it",
                                   help="Read what the client sends (rfile.read / recv) before doing anything slow.")
                 try:
@@ -218,12 +265,12 @@ class Client:
                 except BlockingIOError:
                     continue
                 except OSError as exc:
-                    self._log(f"sends {show(data)}: failed ({exc.strerror or exc})")
+                    self._log(f"sends {show(data)}: failed ({exc.strerror or exc})", data=data)
                     raise Failure(f"your server closed the connection before client {self.name} could send "
                                   f"its message ({exc.strerror or exc})",
                                   help="Read the client's whole message before closing the connection.") from exc
                 view = view[sent:]
-        self._log(f"sends {show(data)}")
+        self._log(f"sends {show(data)}", data=data)
         return self
 
     def receive(self, size: int, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
@@ -269,7 +316,7 @@ class Client:
         data = bytes(got)
         self.received += data
         if data:
-            self._log(f"receives {show(data)}")
+            self._log(f"receives {show(data)}", data=data)
         if self.peer_closed:
             self._log("sees the server close the connection")
         elif timed_out:
