@@ -2,7 +2,10 @@
 
 Both run the checks in a separate process (``python -m graders check ...``),
 so no server, thread or socket of the grading lives in the Jupyter kernel, and
-print to stdout only (nbgrader scores a test cell that writes to stderr 0).
+never write to stderr (nbgrader scores a test cell that does 0).  In a Jupyter
+kernel the verdicts are one ``display_data`` output with the text
+(``text/plain``) and the transcripts drawn as sequence diagrams (``text/html``,
+:mod:`graders.diagram`); elsewhere the text is printed to stdout.
 
 Under ``nbgrader autograde`` (graders.nbgrader.Execute sets
 ``GRADERS_AUTOGRADE=1`` in the kernel's environment) :func:`check` does
@@ -43,13 +46,27 @@ def _run(assignment: str, only: list[str] | None, visible_only: bool) -> Report:
     return Report.from_json(done.stdout)
 
 
+def _show(text: str, html: str) -> None:
+    """Display ``text`` with its HTML twin in IPython (one display_data output); else print it."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        print(text)
+        return
+    if get_ipython() is None:
+        print(text)
+    else:
+        display({"text/plain": text, "text/html": html}, raw=True)
+
+
 def selfcheck(assignment: str) -> bool:
     """Run the visible checks on your answer file and print every transcript.
 
     Returns True when all of them pass.  Hidden checks run only when graded.
     """
     report = _run(assignment, None, visible_only=True)
-    print(report.render(transcripts="all"))
+    _show(report.render(transcripts="all"), report._repr_html_())
     if report.passed:
         print("\nAll visible checks pass. More (hidden) checks run when your work is graded.")
     return report.passed
@@ -62,6 +79,6 @@ def check(assignment: str, name: str) -> None:
         return
     report = _run(assignment, [name], visible_only=False)
     result = report.result(name)
-    print(result.render(transcripts="all"))
+    _show(result.render(transcripts="all"), result._repr_html_())
     if not result.passed:
         raise CheckFailed(result.rationale or result.description) from None

@@ -25,14 +25,22 @@ def execute(notebook: Path, workdir: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def text_of(output) -> str:
+    """What an output shows as text: a stream's text, or a display's text/plain."""
+    return output.get("text", "") or output.get("data", {}).get("text/plain", "")
+
+
 def test_solution_notebook_passes_in_a_real_kernel(tmp_path):
     nb = execute(REPO / "solutions" / "clock" / "clock.ipynb", tmp_path)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error" or o.get("name") == "stderr"]
     assert not errors, errors
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    text = "".join(text_of(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "All visible checks pass" in text
     assert "A       sends 'What is the time?        ' (25 bytes)" in text
+    diagrams = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
+                       for o in c.outputs)
+    assert "<svg" in diagrams and "client A" in diagrams  # the transcripts drawn as sequence diagrams
 
 
 def test_released_stub_fails_with_a_message_for_the_student(tmp_path):
@@ -43,5 +51,6 @@ def test_released_stub_fails_with_a_message_for_the_student(tmp_path):
     error = next(o for o in outputs if o.output_type == "error")
     assert error.ename == "CheckFailed"
     assert "stopped" in error.evalue
-    printed = "".join(o.get("text", "") for o in outputs)
+    printed = "".join(text_of(o) for o in outputs)
     assert "NotImplementedError" in printed
+    assert "class='failing'" in "".join(o.get("data", {}).get("text/html", "") for o in outputs)
