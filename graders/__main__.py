@@ -8,6 +8,8 @@
         Generate, autograde, give feedback on and export the sample submissions.
     python -m graders autograde ASSIGNMENT [--student ID] [--jobs N] [--root DIR]
         Autograde every submission (or one) with nbgrader, in parallel.
+    python -m graders course init [DIR] [--exchange PATH] [--lab]
+        Create an instructor's course in DIR (default build/course): docs/course.md.
     python -m graders release
         Regenerate notebooks/ (the student workbook) from solutions/.
 """
@@ -83,6 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--allow-fallback", action="store_true",
                    help="let cluster workers without namespaces grade in the weaker fallback sandbox")
     p.set_defaults(func=lambda a: __import__("graders.batch", fromlist=["main"]).main(a))
+
+    p = sub.add_parser("course", help="create an instructor's course (Formgrader, exchange): docs/course.md")
+    p.add_argument("action", choices=("init",))
+    p.add_argument("dir", nargs="?", default="build/course", help="course folder (default build/course)")
+    p.add_argument("--exchange", help="nbgrader exchange root (default DIR/exchange)")
+    p.add_argument("--lab", action="store_true", help="then start the instructor's JupyterLab on the course")
+    p.add_argument("lab_args", nargs="*", help="extra JupyterLab options (after --)")
+    p.set_defaults(func=lambda a: __import__("graders.course_admin", fromlist=["main"]).main(a))
 
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")
     p.add_argument("assignments", nargs="*", help="default: all")
