@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak lab notebooks bench bench-concurrency clean venv
+.PHONY: demo test soak lab notebooks bench bench-selfcheck bench-concurrency clean venv
 
 venv: $(STAMP)
 
@@ -37,6 +37,9 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/batch.py
+
+bench-selfcheck: $(STAMP)
+	$(BIN)/python benchmarks/selfcheck.py
 
 bench-concurrency: $(STAMP)
 	$(BIN)/python benchmarks/concurrency.py

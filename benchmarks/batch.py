@@ -1,6 +1,8 @@
 """Benchmark: serial ``nbgrader autograde`` against the parallel batch (graders.batch).
 
     python benchmarks/batch.py [--assignments clock,swap] [--n 40] [--jobs N] [--root DIR]
+    python benchmarks/batch.py --scheduler tcp://HOST:8786   # the batch on a Dask cluster
+    python benchmarks/batch.py --scheduler local              # a local Dask cluster, 1 then 2 workers
 
 For each assignment, builds N synthetic submissions from the released notebook
 (notebooks/A/A.ipynb) with the answer cell filled from the example cases (examples/A/*.py, in
@@ -11,14 +13,20 @@ gradebooks hold the same score for every student; prints the speedup and the med
 worst autograde time per submission of each.
 
 Per-submission times of the serial run are the gaps between the autograded notebooks' write
-times (nbgrader writes each as it finishes it).  Exit status 1 when the scores differ.
-Not a test: it takes minutes (about 15 s of CPU per submission).
+times (nbgrader writes each as it finishes it).  CPU per submission is the CPU time of the
+whole process tree (this process and everything it started, reaped) divided by N.  Exit
+status 1 when the scores differ.  With ``--scheduler`` the batch runs on Dask workers and the
+benchmark prints submissions per second (``local``: it starts a scheduler and 1, then 2,
+workers on 127.0.0.1 itself).  Not a test: it takes minutes.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
+import socket
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -31,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from graders import answers, assignments  # noqa: E402
-from graders.batch import grade  # noqa: E402
+from graders.batch import default_jobs, grade  # noqa: E402
 from graders.course import nbgrader  # noqa: E402
 
 
@@ -88,6 +96,12 @@ def serial_times(root: Path, name: str, began_wall: float) -> list[float]:
     return gaps
 
 
+def cpu_now() -> float:
+    """CPU seconds of this process and its reaped children."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def summary(times: list[float]) -> str:
     if not times:
         return "no submissions"
@@ -101,20 +115,24 @@ def bench(name: str, n: int, jobs: int, base: Path) -> bool:
         students = build_course(root, name, n)
     print(f"\n{name}: {len(students)} submissions ({len(cases_of(name))} cases in turn)", flush=True)
 
-    began, began_wall = time.monotonic(), time.time()
+    began, began_wall, cpu = time.monotonic(), time.time(), cpu_now()
     done = nbgrader("autograde", name, "--force", root=serial_root, check=False)
     serial = time.monotonic() - began
+    serial_cpu = cpu_now() - cpu
     per_serial = serial_times(serial_root, name, began_wall)
     if done.returncode != 0:
         print(f"  serial nbgrader autograde exited with status {done.returncode}:\n{done.stderr[-2000:]}")
-    print(f"  serial   nbgrader autograde: {serial:7.1f} s; per submission {summary(per_serial)}", flush=True)
+    print(f"  serial   nbgrader autograde: {serial:7.1f} s; per submission {summary(per_serial)}; "
+          f"CPU {serial_cpu / n:.2f} s per submission", flush=True)
 
-    began = time.monotonic()
+    began, cpu = time.monotonic(), cpu_now()
     outcomes = grade(parallel_root, name, jobs=jobs, force=True, progress=False)
     parallel = time.monotonic() - began
+    parallel_cpu = cpu_now() - cpu
     per_parallel = [o.seconds for o in outcomes]
     failed = [o for o in outcomes if o.status != "graded"]
-    print(f"  parallel graders.batch (jobs={jobs}): {parallel:7.1f} s; per submission {summary(per_parallel)}")
+    print(f"  parallel graders.batch (jobs={jobs}): {parallel:7.1f} s; per submission {summary(per_parallel)}; "
+          f"CPU {parallel_cpu / n:.2f} s per submission")
     for o in failed:
         print(f"    {o.student}: {o.status}: {o.reason}")
 
@@ -129,7 +147,63 @@ def bench(name: str, n: int, jobs: int, base: Path) -> bool:
                 if serial_scores.get(s) != parallel_scores.get(s)}
         print(f"  gradebook scores DIFFER (student: serial, parallel): {diff}")
     print(f"  speedup: {serial / parallel:.2f}x (serial {serial:.1f} s / parallel {parallel:.1f} s)")
+    print(f"  CPU per submission: serial {serial_cpu / n:.2f} s, parallel {parallel_cpu / n:.2f} s")
     return same and not failed and done.returncode == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_local_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
+    """A Dask scheduler and ``workers`` workers (one thread each) on 127.0.0.1."""
+    from distributed import Client
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=REPO)
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-dashboard"], **quiet)]
+    for _ in range(workers):
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
+                                       "1", "--host", "127.0.0.1", "--no-dashboard", "--preload", "graders.worker"],
+                                      **quiet))
+    with Client(address, timeout=60) as client:
+        client.wait_for_workers(workers, timeout=120)
+    return address, procs
+
+
+def bench_cluster(name: str, n: int, address: str, base: Path, label: str) -> bool:
+    root = base / f"{name}-cluster-{label}"
+    shutil.rmtree(root, ignore_errors=True)
+    build_course(root, name, n)
+    began = time.monotonic()
+    outcomes = grade(root, name, force=True, progress=False, scheduler=address)
+    took = time.monotonic() - began
+    workers = sorted({o.worker for o in outcomes})
+    failed = [o for o in outcomes if o.status != "graded"]
+    print(f"  {label}: {n} submissions in {took:.1f} s: {n / took:.2f} submissions/s "
+          f"({len(workers)} workers did the work; {len(failed)} failed)", flush=True)
+    return not failed
+
+
+def cluster_main(names: list[str], n: int, scheduler: str, base: Path) -> bool:
+    ok = True
+    for name in names:
+        print(f"\n{name} on Dask:")
+        if scheduler != "local":
+            ok &= bench_cluster(name, n, scheduler, base, scheduler)
+            continue
+        for workers in (1, 2):
+            address, procs = start_local_cluster(workers)
+            try:
+                ok &= bench_cluster(name, n, address, base, f"{workers} worker{'s' if workers > 1 else ''}")
+            finally:
+                for proc in reversed(procs):
+                    proc.terminate()
+                    proc.wait(30)
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignments", default="",
                         help="comma-separated (default: clock, or every assignment with notebooks and examples)")
     parser.add_argument("--n", type=int, default=40, help="submissions per assignment (default 40)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel gradings")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="local worker processes")
+    parser.add_argument("--scheduler", help="a Dask scheduler's address, or 'local' to start one with 1 and 2 workers")
     parser.add_argument("--root", help="where to build the courses (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the course directories")
     args = parser.parse_args(argv)
@@ -152,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     base.mkdir(parents=True, exist_ok=True)
     print(f"courses under {base}; {os.cpu_count()} CPUs; jobs={args.jobs}")
     try:
-        ok = all([bench(name, args.n, args.jobs, base) for name in names])
+        if args.scheduler:
+            ok = cluster_main(names, args.n, args.scheduler, base)
+        else:
+            ok = all([bench(name, args.n, args.jobs, base) for name in names])
     finally:
         if not args.keep and not args.root:
             shutil.rmtree(base, ignore_errors=True)

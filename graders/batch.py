@@ -303,6 +303,20 @@ class DaskCluster:
             self.client.close(timeout=10)
 
 
+def open_executor(root: Path, jobs: int, scheduler: str | None = None):
+    """Where tasks run: a :class:`LocalPool` of ``jobs`` processes, or the Dask cluster at ``scheduler``.
+
+    Close it with ``.close()``.  The pool runs one grading at a time where
+    there are no namespaces (the fallback shares this machine's ports).
+    """
+    from .sandbox import isolation_mode
+    if scheduler:
+        return DaskCluster(scheduler)
+    if isolation_mode() != "namespaces":
+        jobs = 1
+    return LocalPool(max(1, jobs), root / ".graders" / "logs" / "workers.log")
+
+
 def default_jobs() -> int:
     """Gradings in flight on this machine: a grading waits on its kernel and sockets much of the time."""
     return (os.cpu_count() or 1) + 1
@@ -310,7 +324,8 @@ def default_jobs() -> int:
 
 class Batch:
     def __init__(self, root: Path, assignment: str, students: list[str], jobs: int,
-                 progress: bool = True, scheduler: str | None = None, allow_fallback: bool = False) -> None:
+                 progress: bool = True, scheduler: str | None = None, allow_fallback: bool = False,
+                 executor=None) -> None:
         self.root = root
         self.assignment = assignment
         self.students = students
@@ -320,6 +335,7 @@ class Batch:
         self.scheduler = scheduler
         self.allow_fallback = allow_fallback
         self.workers_used: set[str] = set()
+        self.executor = executor  # a LocalPool or DaskCluster shared by several batches (the demo)
 
     def journal(self, outcome: Outcome) -> None:
         """Append the outcome to ``ROOT/.graders/ASSIGNMENT.journal`` (one JSON line per recorded grading)."""
@@ -333,15 +349,11 @@ class Batch:
         config = course_config(self.root)
         course_id = config.CourseDirectory.course_id
         allow_fallback = self.allow_fallback
-        if self.scheduler is None:
-            if isolation_mode() != "namespaces":
-                # servers share this machine's ports: one grading at a time (docs/isolation.md)
-                self.jobs = 1
-                allow_fallback = True
-            executor = LocalPool(min(self.jobs, len(self.students)),
-                                 self.root / ".graders" / "logs" / "workers.log")
-        else:
-            executor = DaskCluster(self.scheduler)
+        if self.scheduler is None and isolation_mode() != "namespaces":
+            # servers share this machine's ports: one grading at a time (docs/isolation.md)
+            self.jobs = 1
+            allow_fallback = True
+        executor = self.executor or open_executor(self.root, min(self.jobs, len(self.students)), self.scheduler)
         bar = tqdm(total=len(self.students), desc=f"autograde {self.assignment}", unit="submission",
                    disable=not self.progress, file=sys.stderr)
         snap_dir = Path(tempfile.mkdtemp(prefix="graders-snapshot-"))
@@ -378,20 +390,22 @@ class Batch:
             self.description = executor.describe()
         finally:
             bar.close()
-            executor.close()
+            if self.executor is None:
+                executor.close()
             shutil.rmtree(snap_dir, ignore_errors=True)
         return [self.state.outcomes[s] for s in self.students]
 
 
 def grade(root: Path, assignment: str, *, students: list[str] | None = None, jobs: int = 0,
           force: bool = False, progress: bool = True, scheduler: str | None = None,
-          allow_fallback: bool = False) -> list[Outcome]:
+          allow_fallback: bool = False, executor=None) -> list[Outcome]:
     """Autograde ``assignment`` for ``students`` (default: every submission) in ``root``.
 
     Submissions already graded by an earlier (maybe interrupted) batch are kept
     unless ``force`` or named in ``students``.  ``scheduler``: a Dask
-    scheduler's address to grade on its workers instead of this machine.
-    Returns one Outcome per student.  Raises KeyError for an unknown student.
+    scheduler's address to grade on its workers instead of this machine;
+    ``executor``: an :func:`open_executor` to reuse (its workers stay up for
+    the next batch).  Returns one Outcome per student.  Raises KeyError for an unknown student.
     """
     root = Path(root).resolve()
     everyone = submitted_students(root, assignment)
@@ -406,7 +420,8 @@ def grade(root: Path, assignment: str, *, students: list[str] | None = None, job
     else:
         todo = [s for s in everyone if s not in state.outcomes or state.outcomes[s].status != "graded"]
     if todo:
-        batch = Batch(root, assignment, todo, jobs or default_jobs(), progress, scheduler, allow_fallback)
+        batch = Batch(root, assignment, todo, jobs or default_jobs(), progress, scheduler, allow_fallback,
+                      executor)
         batch.run()
         if progress:
             used = len(batch.workers_used)

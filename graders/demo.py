@@ -4,8 +4,8 @@
    (``examples/submissions/STUDENT/ASSIGNMENT/``) as ``submitted/``;
 2. ``nbgrader generate_assignment`` for every assignment in ``solutions/``
    that has samples;
-3. :mod:`graders.batch` autogrades every submission (``nbgrader autograde``,
-   in parallel);
+3. :mod:`graders.batch` autogrades every submission (nbgrader's Autograde in
+   long-lived worker processes, one pool for every assignment);
 4. ``nbgrader generate_feedback`` writes an HTML page per student and
    assignment (hidden test code removed; every check's transcript shown);
 5. ``nbgrader export`` writes ``grades.csv``;
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import assignments
-from .batch import grade
+from .batch import default_jobs, grade, open_executor
 from .course import REPO, SOLUTIONS, nbgrader
 
 EXAMPLES = REPO / "examples" / "submissions"
@@ -43,7 +43,13 @@ def main(args: argparse.Namespace) -> int:
     outcomes = {}
     for name in names:
         nbgrader("generate_assignment", name, "--force", root=root, release=root / "release")
-        outcomes[name] = {o.student: o for o in grade(root, name, jobs=args.jobs)}
+    executor = open_executor(root, args.jobs or default_jobs())  # one pool of workers for every assignment
+    try:
+        for name in names:
+            outcomes[name] = {o.student: o for o in grade(root, name, jobs=args.jobs, executor=executor)}
+    finally:
+        executor.close()
+    for name in names:
         nbgrader("generate_feedback", name, "--force", root=root)
     csv_path = root / "grades.csv"
     nbgrader("export", f"--to={csv_path}", root=root)

@@ -45,8 +45,12 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
     names = graded_assignments()
     make_course(root, names)
-    outcomes = {name: {o.student: o for o in batch.grade(root, name, jobs=2, progress=False)}
-                for name in names}
+    executor = batch.open_executor(root, batch.default_jobs())  # one pool of workers for every assignment
+    try:
+        outcomes = {name: {o.student: o for o in batch.grade(root, name, progress=False, executor=executor)}
+                    for name in names}
+    finally:
+        executor.close()
     return root, names, outcomes
 
 
