@@ -102,6 +102,7 @@ class CheckResult:
     seconds: float = 0.0
     hidden: bool = False
     spec: list[int] = field(default_factory=list)  # the spec points the check verifies
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: sandbox start, listen, clients
     events: list[dict] = field(default_factory=list)  # the transcript's lines as dicts (harness.Line.event)
     failed_step: int | None = None  # index in events of the last step before the check failed
 
@@ -260,6 +261,10 @@ def run_check(assignment: Assignment, check: Check, path: Path, *, run: Run | No
         result.failed_step = last_step
     result.server_output = result.server_output or run.server_output()
     result.seconds = round(time.monotonic() - began, 3)
+    start = sum(getattr(server, "start_seconds", 0.0) for server in run.servers)
+    listen = sum(getattr(server, "listen_seconds", 0.0) for server in run.servers)
+    result.timings = {"sandbox_start": round(start, 3), "listen": round(listen, 3),
+                      "clients": round(max(result.seconds - start - listen, 0.0), 3)}
     return result
 
 

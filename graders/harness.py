@@ -125,6 +125,8 @@ class Server:
         self.sandbox = Sandbox([sys.executable, self.path.name], self.workdir, limits=limits, env=env)
         self.host: str | None = None
         self.port: int | None = None
+        self.start_seconds = 0.0
+        self.listen_seconds = 0.0
         self.clients: list[Client] = []
 
     def start(self, *, timeout: float = 10.0, port: int | None = None) -> "Server":
@@ -134,12 +136,15 @@ class Server:
         on several.  Raises Failure when the server crashes or does not listen
         within ``timeout`` seconds.
         """
+        began = time.monotonic()
         try:
             self.sandbox.start()
         except SandboxError as exc:
             raise RuntimeError(f"grader infrastructure failure: {exc}") from exc
+        self.start_seconds = time.monotonic() - began  # the sandbox, until the program was exec'd
         self.transcript.add("server", f"started: python {self.path.name}")
         self.sandbox.wait_listening(timeout)
+        self.listen_seconds = time.monotonic() - began - self.start_seconds  # exec'd until it listened
         if not self.sandbox.listening:
             code = self.sandbox.exit_code
             if code is not None:
