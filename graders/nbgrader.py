@@ -172,12 +172,21 @@ class TrustedChecks(NbGraderPreprocessor):
             cell.outputs = outputs_for(cell, [results[key] for key in found])
             cell.execution_count = cell.get("execution_count") or None
         state["checks"] = {f"{a}.{c}": r.status for (a, c), r in results.items()}
+        state["check_details"] = {f"{a}.{c}": {"status": r.status, "seconds": r.seconds, "spec": r.spec,
+                                               "description": r.description, "rationale": r.rationale}
+                                  for (a, c), r in results.items()}  # for graders.report
         state["grading_seconds"] = round(time.monotonic() - began, 3)
+        # what graders.repair.RepairCells did to the cells while nbgrader sanitized the notebook
+        notes = [str(n) for n in nb.metadata.get("graders", {}).get("notes", [])]
+        if notes:
+            state["notes"] = notes
+        lines = [f"**Autograder note:** {note}." for note in notes]
         if state.get("kernel"):
-            nb.cells.insert(0, NotebookNode(
-                cell_type="markdown", metadata={}, id="graders-note",
-                source=f"**Autograder note:** {state['kernel']}. Your server was graded from its "
-                       "answer cell, outside the notebook, as always."))
+            lines.append(f"**Autograder note:** {state['kernel']}. Your server was graded from its "
+                         "answer cell, outside the notebook, as always.")
+        if lines:
+            nb.cells.insert(0, NotebookNode(cell_type="markdown", metadata={}, id="graders-note",
+                                            source="\n\n".join(lines)))
         nb.metadata["graders"] = state
         return nb, resources
 
@@ -199,9 +208,18 @@ class TrustedChecks(NbGraderPreprocessor):
 
 
 def outputs_for(cell: NotebookNode, results: list[CheckResult]) -> list[NotebookNode]:
-    """The outputs that make nbgrader award this cell what ``results`` deserve."""
+    """The outputs that make nbgrader award this cell what ``results`` deserve.
+
+    The transcripts on stdout, then the same drawn as sequence diagrams (a
+    display_data output with text/html: nbgrader scores only errors, stderr
+    and execute_result, and its feedback pages show the HTML, no JavaScript).
+    """
+    from .diagram import result_html
     text = "\n".join(r.render(transcripts="all") for r in results) + "\n"
-    outputs = [NotebookNode(output_type="stream", name="stdout", text=text)]
+    outputs = [NotebookNode(output_type="stream", name="stdout", text=text),
+               NotebookNode(output_type="display_data", metadata={}, data={
+                   "text/plain": "(the transcripts above, drawn as sequence diagrams)",
+                   "text/html": "".join(result_html(r) for r in results)})]
     points = float(cell.metadata["nbgrader"].get("points", 0))
     passed = sum(r.passed for r in results)
     if passed == len(results):
