@@ -10,6 +10,8 @@
         Autograde every submission (or one) with nbgrader, in parallel.
     python -m graders course init [DIR] [--exchange PATH] [--lab]
         Create an instructor's course in DIR (default build/course): docs/course.md.
+    python -m graders report [ASSIGNMENT...] [--root DIR]
+        Write the class report (report.html, check_results.csv) of a graded course.
     python -m graders release
         Regenerate notebooks/ (the student workbook) from solutions/.
 """
@@ -93,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lab", action="store_true", help="then start the instructor's JupyterLab on the course")
     p.add_argument("lab_args", nargs="*", help="extra JupyterLab options (after --)")
     p.set_defaults(func=lambda a: __import__("graders.course_admin", fromlist=["main"]).main(a))
+
+    p = sub.add_parser("report", help="write ROOT/report.html and ROOT/check_results.csv after autograding")
+    p.add_argument("assignments", nargs="*", help="default: every assignment with submissions")
+    p.add_argument("--root", default=".", help="nbgrader course directory")
+    p.set_defaults(func=lambda a: __import__("graders.report", fromlist=["main"]).main(a))
 
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")
     p.add_argument("assignments", nargs="*", help="default: all")
