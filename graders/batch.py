@@ -431,6 +431,14 @@ def grade(root: Path, assignment: str, *, students: list[str] | None = None, job
     return [state.outcomes[s] for s in everyone if s in state.outcomes]
 
 
+def write_class_report(root: Path) -> Path | None:
+    """ROOT/report.html and ROOT/check_results.csv for every assignment a batch graded here."""
+    from . import assignments, report
+    root = Path(root)
+    graded = [n for n in assignments.NAMES if (root / ".graders" / f"{n}.json").exists()]
+    return report.write_report(root, graded) if graded else None
+
+
 def main(args: argparse.Namespace) -> int:
     outcomes = grade(Path(args.root), args.assignment, students=args.student, jobs=args.jobs,
                      force=args.force, scheduler=getattr(args, "scheduler", None),
@@ -439,4 +447,7 @@ def main(args: argparse.Namespace) -> int:
     for o in outcomes:
         note = f"  ({o.reason})" if o.reason else ""
         print(f"{o.student:<{width}}  {o.status:<6}  {o.seconds:6.1f}s{note}")
+    written = write_class_report(Path(args.root))
+    if written:
+        print(f"class report: {written} (and check_results.csv)")
     return 0 if all(o.status == "graded" for o in outcomes) else 1

@@ -8,7 +8,8 @@
    long-lived worker processes, one pool for every assignment);
 4. ``nbgrader generate_feedback`` writes an HTML page per student and
    assignment (hidden test code removed; every check's transcript shown);
-5. ``nbgrader export`` writes ``grades.csv``;
+5. ``nbgrader export`` writes ``grades.csv``, and :mod:`graders.report` the
+   class report (``report.html``, ``check_results.csv``);
 6. a table of scores per student, with every failure's reason.
 """
 from __future__ import annotations
@@ -56,7 +57,10 @@ def main(args: argparse.Namespace) -> int:
     print()
     print_table(csv_path, names, outcomes)
     feedback = sorted((root / "feedback").glob("*/*/*.html"))
+    from .report import write_report
+    report = write_report(root, names)
     print(f"\ngrades: {csv_path}")
+    print(f"class report: {report}; per check: {root / 'check_results.csv'}")
     print(f"feedback: {len(feedback)} HTML pages under {root / 'feedback'}/STUDENT/ASSIGNMENT/")
     print(f"wall time: {time.monotonic() - began:.1f} s")
     failed = [(n, o) for n, per in outcomes.items() for o in per.values() if o.status == "failed"]
