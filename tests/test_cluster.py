@@ -89,10 +89,10 @@ class Cluster:
                 proc.wait()
 
 
-@pytest.fixture
-def cluster(tmp_path):
-    logs = tmp_path / "cluster-logs"
-    logs.mkdir()
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """One scheduler and two workers for the module (the test that kills a worker runs last)."""
+    logs = tmp_path_factory.mktemp("cluster-logs")
     running = Cluster(logs)
     try:
         yield running
@@ -136,28 +136,6 @@ def test_the_cluster_grades_like_the_local_batch(cluster, tmp_path):
     assert len(workers) == 2, f"both workers should have graded: {workers}"
 
 
-def test_a_worker_killed_mid_task_loses_no_grade_and_grades_nothing_twice(cluster, tmp_path):
-    root = tmp_path / "course"
-    make_course(root)
-    victim = psutil.Process(cluster.workers[0].pid)
-    batch = autograde(root, cluster.address)
-    try:
-        # mid-task: the worker has started a kernel or a sandbox for a submission
-        assert wait_until(lambda: bool(victim.children(recursive=True)), 300), "worker 1 never got a task"
-        victim.send_signal(signal.SIGKILL)
-        out, _ = batch.communicate(timeout=600)
-    finally:
-        if batch.poll() is None:
-            batch.kill()
-            batch.wait()
-    assert batch.returncode == 0, out
-    assert scores(root) == {s: float(e["score"]) for s, e in EXPECTED.items()}, out
-    recorded = [j["student"] for j in journal(root)]
-    assert sorted(recorded) == STUDENTS, f"each student recorded exactly once: {recorded}"
-    # what the dead worker had started died with it (kernels: PR_SET_PDEATHSIG; sandboxes: their jail)
-    assert wait_until(lambda: not [p for p in psutil.process_iter(["ppid"]) if p.info["ppid"] == victim.pid], 30)
-
-
 def test_a_worker_that_cannot_isolate_refuses_tasks(tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -194,3 +172,25 @@ def test_a_worker_that_cannot_isolate_refuses_tasks(tmp_path):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def test_a_worker_killed_mid_task_loses_no_grade_and_grades_nothing_twice(cluster, tmp_path):
+    root = tmp_path / "course"
+    make_course(root)
+    victim = psutil.Process(cluster.workers[0].pid)
+    batch = autograde(root, cluster.address)
+    try:
+        # mid-task: the worker has started a kernel or a sandbox for a submission
+        assert wait_until(lambda: bool(victim.children(recursive=True)), 300), "worker 1 never got a task"
+        victim.send_signal(signal.SIGKILL)
+        out, _ = batch.communicate(timeout=600)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+            batch.wait()
+    assert batch.returncode == 0, out
+    assert scores(root) == {s: float(e["score"]) for s, e in EXPECTED.items()}, out
+    recorded = [j["student"] for j in journal(root)]
+    assert sorted(recorded) == STUDENTS, f"each student recorded exactly once: {recorded}"
+    # what the dead worker had started died with it (kernels: PR_SET_PDEATHSIG; sandboxes: their jail)
+    assert wait_until(lambda: not [p for p in psutil.process_iter(["ppid"]) if p.info["ppid"] == victim.pid], 30)
