@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak lab notebooks bench bench-selfcheck bench-concurrency clean venv
+.PHONY: demo test soak lab notebooks bench bench-selfcheck bench-concurrency screenshots clean venv
 
 venv: $(STAMP)
 
@@ -43,6 +43,11 @@ bench-selfcheck: $(STAMP)
 
 bench-concurrency: $(STAMP)
 	$(BIN)/python benchmarks/concurrency.py
+
+# The README's pictures (docs/img/diagram.png, report.png), taken by the browser tests (Debian's chromium).
+screenshots: $(STAMP)
+	GRADERS_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/test_views.py tests/test_autograde.py \
+		-k "readme or class_report" $(PYTEST_ARGS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,21 +1,17 @@
-"""Feedback you can see, in a real browser: sequence diagrams and the class report.
+"""Sequence diagrams of the checks' transcripts, drawn and shown in a real browser.
 
-Playwright drives Debian's chromium (/usr/bin/chromium), headless, with
-JavaScript off (the pages must not need it) and every request that is not a
-local file refused (no asset may come from the internet).  One browser serves
-the module; each test has its own context.  A failing test saves a screenshot
-under build/screenshots/.
+The browser (tests/_browser.py) is Debian's chromium, headless, with
+JavaScript off and only local files allowed; a failing test saves a
+screenshot under build/screenshots/.  The class report and the nbgrader
+feedback pages are tested in a browser in tests/test_autograde.py, on its
+graded course.
 
 ``GRADERS_SCREENSHOTS=docs/img`` (``make screenshots``) also writes the
-README's pictures there: diagram.png (a swap check's failure) and report.png
-(the class report).
+README's pictures there: diagram.png (a swap check's failure) here and
+report.png (the class report) in tests/test_autograde.py.
 """
 from __future__ import annotations
 
-import contextlib
-import csv
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,51 +21,9 @@ import pytest
 from graders.checks import CheckResult, Report
 from graders.diagram import page, svg
 
+from _browser import README_SHOTS, browser, needs_chromium, opened  # noqa: F401 - browser is a fixture
+
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = REPO / "build" / "screenshots"
-README_SHOTS = os.environ.get("GRADERS_SCREENSHOTS")
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@contextlib.contextmanager
-def opened(browser, path: Path, name: str):
-    """A page showing the file ``path`` (JavaScript off, only file: URLs); a screenshot if the block fails."""
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 1100, "height": 800})
-    remote: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith("file:"):
-            r.continue_()
-        else:
-            remote.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    tab = context.new_page()
-    try:
-        tab.goto(path.resolve().as_uri())
-        yield tab, remote
-    except BaseException:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-        raise
-    finally:
-        context.close()
 
 
 def grade_to_html(assignment: str, server: Path, check: str, out: Path) -> subprocess.CompletedProcess:
@@ -146,64 +100,3 @@ def test_old_json_without_events_still_loads():
     assert '"events"' not in text
     loaded = Report.from_json(text)
     assert loaded.results[0].events == [] and "starts" in page(loaded)
-
-
-# -- the class report, on a small real course -----------------------------------------
-
-STUDENTS = ("correct", "wrong_answer", "crashes_at_start")
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """A clock course of three sample submissions, autograded and given feedback by nbgrader."""
-    from graders.course import nbgrader
-    root = tmp_path_factory.mktemp("course")
-    for student in STUDENTS:
-        shutil.copytree(REPO / "examples" / "submissions" / student / "clock", root / "submitted" / student / "clock")
-    nbgrader("generate_assignment", "clock", "--force", root=root, release=root / "release", timeout=300)
-    nbgrader("autograde", "clock", root=root, timeout=600)
-    nbgrader("generate_feedback", "clock", "--force", root=root, timeout=300)
-    return root
-
-
-@pytest.mark.slow
-@needs_chromium
-def test_class_report_counts_each_check_and_draws_a_chart(browser, course):
-    from graders.report import write_report
-    out = write_report(course, ["clock"])
-    assert out == course / "report.html"
-    with open(course / "check_results.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    assert set(rows[0]) == {"student", "assignment", "check", "status", "seconds"}
-    status = {(r["student"], r["check"]): r["status"] for r in rows}
-    assert status[("correct", "answers_question")] == "pass"
-    assert status[("wrong_answer", "answers_question")] == "fail"
-    assert status[("wrong_answer", "uses_port")] == "pass"
-    assert status[("crashes_at_start", "starts")] == "fail"
-    assert all(float(r["seconds"]) > 0 for r in rows if r["status"] in ("pass", "fail"))
-    with opened(browser, out, "report") as (tab, remote):
-        row = tab.locator("tr.check[data-check='answers_question']")
-        assert row.is_visible()
-        assert row.locator("td.passed").text_content().startswith("1 of 3")
-        assert "did not get a time.ctime() text" in row.text_content()  # the reason it failed
-        assert tab.locator("tr.check[data-check='starts'] td.passed").text_content().startswith("2 of 3")
-        chart = tab.locator("section#clock svg").first
-        assert chart.is_visible() and chart.bounding_box()["height"] > 100
-        assert remote == []
-        if README_SHOTS:
-            Path(README_SHOTS).mkdir(parents=True, exist_ok=True)
-            tab.screenshot(path=str(Path(README_SHOTS) / "report.png"), full_page=True)
-
-
-@pytest.mark.slow
-@needs_chromium
-def test_feedback_page_shows_the_diagram_without_javascript(browser, course):
-    page_path = course / "feedback" / "wrong_answer" / "clock" / "clock.html"
-    with opened(browser, page_path, "feedback") as (tab, _remote):
-        # the page's own MathJax <script> from a CDN is refused: the diagram must not need it
-        failing = tab.locator("svg.graders-sequence rect.failing")
-        assert failing.count() >= 1
-        failing.first.scroll_into_view_if_needed()
-        assert failing.first.is_visible()
-        assert tab.locator("svg.graders-sequence text.rationale").first.text_content().endswith(
-            "did not get a time.ctime() text")
