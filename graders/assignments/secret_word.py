@@ -1,32 +1,39 @@
 """The secret word web server (seed 002, exercise 3: "a simple web server to
 guess a secret word. The word is the name typed in after localhost:8000/").
 
-Spec, as the student notebook states it:
+The spec is the numbered list in the "## The spec" cell of
+solutions/secret_word/secret_word.ipynb; :data:`SPEC` holds it in short, and
+every check names the points it verifies (``spec=``).  In short:
 
-* an HTTP server (``http.server``) on TCP port 8000;
-* when it starts it picks the secret word (``random.choice`` of a word list),
-  or, when the environment variable ``SECRET_WORD`` is set, that word (the
-  grader sets it to make its checks deterministic);
-* ``GET /WORD`` is a guess: the word is the path after ``/``, percent-decoded
-  as UTF-8 (``urllib.parse.unquote``: ``/caf%C3%A9`` is ``café``), compared
-  with the secret exactly (case matters);
-* the reply to a guess: status ``200 OK``, header ``Content-Type: text/html;
-  charset=utf-8``, header ``Content-Length`` = the number of bytes of the body,
-  and a UTF-8 HTML page that contains exactly one of the phrases ``is wrong``
-  (nobody has found the word and this is not it), ``is right`` (the first
-  right guess) or ``already found`` (every guess after the word was found),
-  and, for ``is wrong`` / ``is right``, the guessed word, HTML-escaped
-  (``html.escape``: ``<script>`` is shown as ``&lt;script&gt;``);
-* ``GET /favicon.ico`` (browsers ask for it by themselves) is not a guess:
-  answer ``404 Not Found`` (``self.send_error(404)``); ``GET /`` may show any
-  page and is not graded;
-* "found" is shared by all requests, and the server closes each connection
-  after its response (``http.server`` does, for HTTP/1.0 and for requests
-  with ``Connection: close``, which the grader sends).
+1. an HTTP/1.x server (``http.server``) on TCP port 8000 that reads each
+   request whole, however it arrives (in several pieces);
+2. the secret is ``os.environ["SECRET_WORD"]`` when that is set (the grader
+   sets it), else ``random.choice`` of a word list;
+3. ``GET /WORD`` is a guess: the path after the first ``/``,
+   percent-decoded as UTF-8 (``urllib.parse.unquote``, so ``+`` stays
+   ``+``), compared with the secret exactly (no case folding, no stripping);
+4. the reply to a guess: a well-formed response (CRLF line ends, RFC 9112
+   section 2.1) with status 200, ``Content-Type: text/html; charset=utf-8``,
+   a ``Content-Length`` counting the body's bytes, a UTF-8 body holding
+   exactly one of ``is wrong`` / ``is right`` / ``already found`` and (with
+   the first two) the guess ``html.escape``-d; the server closes the
+   connection after responding to an HTTP/1.0 request or one that says
+   ``Connection: close`` (RFC 9112 section 9.6);
+5. ``GET /favicon.ico`` is answered ``404`` (and nothing else) and changes
+   nothing, before and after the word was found;
+6. "found" is shared by all requests (every connection, thread, process).
+
+How the checks stay fast and deterministic: every check waits on the event
+that proves its point (a response, the server closing) with a deadline, never
+on a fixed window, except :func:`split_request`, which must give a server the
+chance to answer a request too early: it waits up to :data:`EARLY_WAIT`
+seconds for such an answer (a server that reads once answers in
+milliseconds).
 
 Sources: seed 002 (``ourwebserver.py``, "Exercises", 3); RFC 9110 sections
-8.3 (Content-Type), 8.6 (Content-Length), 15.5.5 (404); RFC 9112 section 4
-(status line); RFC 3986 section 2.1 (percent-encoding).
+8.3 (Content-Type), 8.6 (Content-Length), 15.5.5 (404); RFC 9112 sections 2.1
+(message format, CRLF), 3 (request line), 4 (status line), 9.3 and 9.6
+(persistence, closing); RFC 3986 section 2.1 (percent-encoding).
 """
 from __future__ import annotations
 
@@ -34,14 +41,27 @@ import html
 
 from ..checks import Assignment, Failure
 from ..harness import show
-from ..http import Response, http_get, media_type
+from ..http import Response, http_get, media_type, parse_response
 
 PORT = 8000
 PHRASES = ("is wrong", "is right", "already found")
 WRONG, RIGHT, FOUND = PHRASES
+EARLY_WAIT = 0.5  # seconds split_request waits for a server that answers half a request
+CLOSE_WAIT = 5.0  # seconds a server may take to close the connection after its response
+
+SPEC = {
+    1: "an HTTP server on TCP port 8000 that reads each whole request, even when it arrives in pieces",
+    2: "the secret is $SECRET_WORD when set, else random.choice of a word list",
+    3: "GET /WORD is a guess: the path after '/', percent-decoded as UTF-8, compared exactly",
+    4: "the reply: well-formed HTTP (CRLF, closes after Connection: close / HTTP/1.0), 200, "
+       "Content-Type text/html; charset=utf-8, Content-Length in bytes, a UTF-8 page with exactly one "
+       "verdict and the guess HTML-escaped",
+    5: "GET /favicon.ico is not a guess: 404, and it changes nothing",
+    6: "'found' is shared by all requests: after a right guess every guess hears 'already found'",
+}
 
 ASSIGNMENT = Assignment("secret_word", title="The secret word web server",
-                        answer_file="secret_word_server.py", port=PORT)
+                        answer_file="secret_word_server.py", port=PORT, spec=SPEC)
 check = ASSIGNMENT.check
 
 
@@ -51,7 +71,7 @@ def secret(word: str) -> dict[str, str]:
 
 
 def verdicts(response: Response) -> list[str]:
-    """The phrases of PHRASES the page contains (case-insensitive)."""
+    """The phrases of PHRASES the page contains (case-insensitive), in PHRASES order."""
     text = response.text.lower()
     return [phrase for phrase in PHRASES if phrase in text]
 
@@ -60,26 +80,41 @@ def excerpt(response: Response) -> str:
     return show(response.body, 300)
 
 
-def guess_page(server, name: str, target: str, phrase: str, *, word: str | None = None,
-               why: str = "") -> Response:
-    """GET ``target``: a 200 page with exactly the verdict ``phrase`` (and ``word``, escaped)."""
-    response = http_get(server, name, target)
-    if response.status != 200:
-        raise Failure(f"GET {target} got status {response.status}, not 200",
-                      expected="HTTP/1.0 200 OK (or HTTP/1.1 200 OK)", actual=response.status_line(),
+HELP_WORD = ("The word is the path without its first '/', percent-decoded: "
+             "urllib.parse.unquote(self.path[1:]).")
+HELP_STATE = ("Once someone has guessed the word, every later guess gets a page saying 'already found'. "
+              "Keep 'found' in the server (a global, or an attribute of the server object), shared by "
+              "every request: http.server makes a new handler object for every request, so self.found = "
+              "True is forgotten, and a forking server's children each have their own copy of a global "
+              "(share it with multiprocessing.Value, or use a threading server).")
+
+
+def require_status(response: Response, target: str, status: int = 200) -> None:
+    if response.status != status:
+        raise Failure(f"GET {target} got status {response.status}, not {status}",
+                      expected=f"HTTP/1.0 {status} (or HTTP/1.1 {status})",
+                      actual=f"{response.status_line()}: {excerpt(response)}",
                       help="A guess always gets a page: self.send_response(200), whatever the verdict.")
+
+
+def guess_page(server, name: str, target: str, phrase: str, *, word: str | None = None,
+               why: str = "", help: str | None = None) -> Response:
+    """GET ``target``: a 200 page containing the verdict ``phrase`` (and ``word``, escaped).
+
+    Other verdicts on the same page are :func:`one_verdict`'s business, not
+    this function's, so that a page saying two things is not blamed on the
+    game's state.  ``help`` is the hint when the verdict is missing.
+    """
+    response = http_get(server, name, target)
+    require_status(response, target)
     found = verdicts(response)
-    if found != [phrase]:
+    if phrase not in found:
         raise Failure(f"the page for GET {target}{why} does not say {phrase!r}",
-                      expected=f"a page containing {phrase!r}"
-                               + (" (and no other verdict)" if found else ""),
-                      actual=(f"a page containing {' and '.join(map(repr, found))}: " if found
+                      expected=f"a page containing {phrase!r}",
+                      actual=(f"a page saying {' and '.join(map(repr, found))}: " if found
                               else "a page with none of 'is wrong', 'is right', 'already found': ")
                       + excerpt(response),
-                      help=HELP_STATE if phrase == FOUND
-                      else "The word is the path without its first '/', percent-decoded "
-                           "(urllib.parse.unquote(self.path[1:])); compare it with the secret, which is "
-                           "os.environ['SECRET_WORD'] when that is set.")
+                      help=help or (HELP_STATE if phrase == FOUND else HELP_WORD))
     if word is not None and phrase != FOUND:
         if html.escape(word).lower() not in response.text.lower():
             raise Failure(f"the page for GET {target} does not show the guessed word {word!r}",
@@ -89,17 +124,12 @@ def guess_page(server, name: str, target: str, phrase: str, *, word: str | None 
     return response
 
 
-HELP_STATE = ("Once someone has guessed the word, every later guess gets a page saying 'already found'. "
-              "Keep 'found' in the server (a global, or an attribute of the server object): http.server "
-              "makes a new handler object for every request, so self.found = True is forgotten.")
-
-
-@check("starts and listens on a TCP port")
+@check("starts and listens on a TCP port", spec=1)
 def starts(run):
     run.start(env=secret("banana"))
 
 
-@check("listens on port 8000, as the spec says", depends="starts")
+@check("listens on port 8000, as the spec says", depends="starts", spec=1)
 def uses_port(run):
     server = run.start(env=secret("banana"))
     if server.port != PORT:
@@ -108,28 +138,33 @@ def uses_port(run):
                       help=f"The page is at http://localhost:{PORT}/WORD: HTTPServer(('', {PORT}), ...).")
 
 
-@check("answers a wrong guess (GET /apple) with a page saying 'apple is wrong'", depends="starts")
+@check("answers a wrong guess (GET /apple) with a page saying 'apple is wrong'", depends="starts",
+       spec=(3, 4))
 def wrong_guess(run):
     server = run.start(env=secret("banana"))
     guess_page(server, "A", "/apple", WRONG, word="apple", why=" (the secret is 'banana')")
 
 
-@check("answers the right guess with a page saying 'is right'", depends="wrong_guess")
+@check("uses the secret from the environment variable SECRET_WORD (here 'Banana')", depends="wrong_guess",
+       spec=(2, 3))
 def right_guess(run):
-    server = run.start(env=secret("banana"))
-    guess_page(server, "A", "/apple", WRONG, word="apple", why=" (the secret is 'banana')")
-    guess_page(server, "B", "/banana", RIGHT, word="banana", why=" (the secret is 'banana')")
+    server = run.start(env=secret("Banana"))
+    guess_page(server, "A", "/apple", WRONG, word="apple", why=" (the secret is 'Banana')")
+    guess_page(server, "B", "/Banana", RIGHT, word="Banana", why=" (the secret is 'Banana')",
+               help="When the environment variable SECRET_WORD is set, it is the secret, exactly as it is: "
+                    "SECRET = os.environ.get('SECRET_WORD') or random.choice(WORDS).")
 
 
-@check("once the word is found, every later guess gets 'already found'", depends="right_guess")
+@check("once the word is found, every later guess, on any connection, gets 'already found'",
+       depends="right_guess", spec=6)
 def found_for_everyone(run):
     server = run.start(env=secret("banana"))
     guess_page(server, "A", "/banana", RIGHT, word="banana")
-    guess_page(server, "B", "/banana", FOUND, why=" after client A had found the word")
-    guess_page(server, "C", "/cherry", FOUND, why=" after client A had found the word")
+    for name, target in (("B", "/banana"), ("C", "/cherry"), ("D", "/apple"), ("E", "/banana")):
+        guess_page(server, name, target, FOUND, why=" after client A had found the word")
 
 
-@check("sends Content-Type: text/html; charset=utf-8", depends="wrong_guess")
+@check("sends Content-Type: text/html; charset=utf-8", depends="wrong_guess", spec=4)
 def content_type(run):
     server = run.start(env=secret("banana"))
     response = http_get(server, "A", "/apple")
@@ -144,7 +179,7 @@ def content_type(run):
 
 
 @check("sends a Content-Length that counts the body's bytes (also for non-ASCII words)",
-       depends="wrong_guess", hidden=True)
+       depends="wrong_guess", hidden=True, spec=4)
 def content_length(run):
     server = run.start(env=secret("banana"))
     for name, target in (("A", "/apple"), ("B", "/cr%C3%A8me%20br%C3%BBl%C3%A9e")):
@@ -163,35 +198,193 @@ def content_length(run):
                                "len(page_bytes). 'crème brûlée' is 12 characters but 15 bytes in UTF-8.")
 
 
-@check("decodes percent-encoded UTF-8 words (/caf%C3%A9 is 'café')", depends="wrong_guess", hidden=True)
+@check("decodes percent-encoded UTF-8 words (/c++%20caf%C3%A9 is 'c++ café')", depends="right_guess",
+       spec=3, hidden=True)
 def percent_decoding(run):
-    server = run.start(env=secret("café"))
-    guess_page(server, "A", "/caf%C3%A9", RIGHT, word="café",
-               why=" (that is 'café', and the secret is 'café')")
+    server = run.start(env=secret("c++ café"))
+    response = http_get(server, "A", "/c++%20caf%C3%A9")
+    require_status(response, "/c++%20caf%C3%A9")
+    if RIGHT not in verdicts(response):
+        raise Failure("GET /c++%20caf%C3%A9 is the secret 'c++ café', but the page does not say 'is right'",
+                      expected="a page saying 'c++ café is right'", actual=excerpt(response),
+                      help="A browser percent-encodes what is typed: %20 is a space and %C3%A9 the two UTF-8 "
+                           "bytes of é; a + in a path is a plus. Decode with urllib.parse.unquote(self.path[1:]) "
+                           "(UTF-8 is its default; unquote_plus would turn + into a space).")
 
 
-@check("does not count the browser's request for /favicon.ico as a guess", depends="right_guess",
-       hidden=True)
-def favicon(run):
-    server = run.start(env=secret("banana"))
-    response = http_get(server, "A", "/favicon.ico")
-    found = verdicts(response)
-    if response.status == 200 and found or response.status >= 500:
-        raise Failure("GET /favicon.ico was answered as a guess" if found else
-                      f"GET /favicon.ico got status {response.status}",
+def favicon_404(server, name: str, when: str) -> None:
+    response = http_get(server, name, "/favicon.ico")
+    if response.status != 404:
+        guessed = verdicts(response)
+        raise Failure(f"GET /favicon.ico {when} was answered {response.status}"
+                      + (" with a page saying " + " and ".join(map(repr, guessed)) if guessed else ""),
                       expected="404 Not Found (the browser asks for the site's icon; it is not a guess)",
                       actual=f"{response.status_line()}: {excerpt(response)}",
-                      help="if self.path == '/favicon.ico': self.send_error(404); return")
+                      help="Handle the icon first, before looking at 'found' or the word: "
+                           "if self.path == '/favicon.ico': self.send_error(404); return")
+    declared = response.content_length
+    if declared is not None and len(response.body) > declared:
+        raise Failure(f"after its 404 for GET /favicon.ico {when}, your server sent more: "
+                      f"{len(response.body) - declared} bytes beyond the Content-Length",
+                      expected=f"the 404 page alone ({declared} bytes)", actual=excerpt(response),
+                      help="send_error() does not end do_GET: return right after self.send_error(404), or the "
+                           "guess page is written after the error page.")
+
+
+@check("answers GET /favicon.ico with 404, before and after the word is found, and counts no guess",
+       depends="right_guess", hidden=True, spec=5)
+def favicon(run):
+    server = run.start(env=secret("banana"))
+    favicon_404(server, "A", "before the word was found")
     guess_page(server, "B", "/banana", RIGHT, word="banana", why=" after GET /favicon.ico")
+    favicon_404(server, "C", "after the word was found")
 
 
-@check("shows the guessed word HTML-escaped (/<script> as &lt;script&gt;)", depends="wrong_guess",
-       hidden=True)
+@check("shows the guessed word HTML-escaped (/<b>&amp; as &lt;b&gt;&amp;amp;)", depends="wrong_guess",
+       hidden=True, spec=4)
 def escapes_html(run):
     server = run.start(env=secret("banana"))
-    response = guess_page(server, "A", "/<script>", WRONG, why=" (the secret is 'banana')")
-    if "<script>" in response.text.lower() or "&lt;script&gt;" not in response.text.lower():
-        raise Failure("the page shows the guess <script> as HTML, not as text",
-                      expected="&lt;script&gt; in the page", actual=excerpt(response),
+    target = "/<b>&amp;"
+    response = guess_page(server, "A", target, WRONG, why=" (the secret is 'banana')")
+    text = response.text.lower()
+    if "<b>&amp;" in text or "&lt;b&gt;&amp;amp;" not in text:
+        raise Failure("the page does not show the guess <b>&amp; as text",
+                      expected="&lt;b&gt;&amp;amp; in the page (html.escape('<b>&amp;'))",
+                      actual=excerpt(response),
                       help="A guess is text typed by anyone: html.escape(word) before you put it in the "
-                           "page, or the browser runs it.")
+                           "page. It escapes & as well as < and > (& first), or '&amp;' shows as '&'.")
+
+
+@check("reads a request that arrives in pieces (split inside /caf%C3%A9) before answering",
+       depends="wrong_guess", spec=1, hidden=True)
+def split_request(run):
+    server = run.start(env=secret("banana"))
+    client = server.client("A")
+    first, rest = b"GET /caf%C3", (b"%A9 HTTP/1.1\r\nHost: localhost:8000\r\nUser-Agent: graders-http-check\r\n"
+                                   b"Connection: close\r\n\r\n")
+    client.send(first)
+    early = client.receive(1, timeout=EARLY_WAIT)  # a correct server waits for the rest: nothing comes
+    if early or client.peer_closed:
+        early += client.receive(1 << 16, timeout=0.3) if early and not client.peer_closed else b""
+        raise Failure("your server answered (or hung up) before the request was complete",
+                      expected=f"no answer until the request ends with an empty line; it had only {first!r}",
+                      actual=show(early) if early else "the server closed the connection",
+                      help="TCP delivers a stream, not messages: one recv() may return part of a request. "
+                           "Read until the empty line that ends the head (b'\\r\\n\\r\\n'), as http.server's "
+                           "rfile.readline() does, or use http.server.")
+    client.send(rest)
+    raw = client.receive_until_closed(timeout=CLOSE_WAIT)
+    response = parse_response(raw, closed=client.peer_closed)
+    require_status(response, "/caf%C3%A9")
+    if WRONG not in verdicts(response):
+        raise Failure("after the request arrived in two pieces, the page does not say 'is wrong'",
+                      expected="a page saying 'café is wrong' (the secret is 'banana')",
+                      actual=excerpt(response),
+                      help="Read the whole request line (up to b'\\r\\n') before you take the word from it.")
+
+
+@check("picks a secret itself when SECRET_WORD is not set", depends="starts", spec=2, hidden=True)
+def random_secret(run):
+    try:
+        server = run.start()
+    except Failure as failure:
+        raise Failure("without SECRET_WORD in its environment, your server did not start: "
+                      + failure.rationale,
+                      expected="a server that picks its own secret (random.choice of your word list)",
+                      actual=failure.rationale,
+                      help="SECRET_WORD is only set by the grader: SECRET = os.environ.get('SECRET_WORD') or "
+                           "random.choice(WORDS); os.environ['SECRET_WORD'] alone raises KeyError.\n"
+                           + (failure.help or "")) from None
+    guess_page(server, "A", "/graders-not-a-word", WRONG, word="graders-not-a-word",
+               why=" (SECRET_WORD was not set)",
+               help="Without SECRET_WORD the secret is random.choice(WORDS), and a guess that is not it "
+                    "gets 'is wrong'.")
+
+
+@check("compares the guess with the secret exactly (kiwi, KIWI and 'Kiwi ' are not Kiwi)",
+       depends="right_guess", spec=3, hidden=True)
+def exact_match(run):
+    server = run.start(env=secret("Kiwi"))
+    for name, target, word in (("A", "/kiwi", "kiwi"), ("B", "/KIWI", "KIWI"), ("C", "/Kiwi%20", "Kiwi "),
+                               ("D", "/%20Kiwi", " Kiwi")):
+        response = http_get(server, name, target)
+        require_status(response, target)
+        if WRONG not in verdicts(response):
+            raise Failure(f"the guess {word!r} (GET {target}) was not answered 'is wrong'; the secret is 'Kiwi'",
+                          expected=f"a page saying {html.escape(word)} is wrong",
+                          actual=excerpt(response),
+                          help="Compare exactly: word == SECRET. No .lower(), no .strip(): 'Apple' is not "
+                               "'apple', and ' apple' (with a space) is another word.")
+    guess_page(server, "E", "/Kiwi", RIGHT, word="Kiwi", why=" (the secret is 'Kiwi')")
+
+
+@check("sends the page as UTF-8 (the guess 'crème brûlée' shown as such)", depends="percent_decoding",
+       spec=4, hidden=True)
+def utf8_page(run):
+    server = run.start(env=secret("banana"))
+    target = "/cr%C3%A8me%20br%C3%BBl%C3%A9e"
+    response = http_get(server, "A", target)
+    require_status(response, target)
+    try:
+        text = response.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Failure(f"the page for GET {target} is not UTF-8 (byte {response.body[exc.start:exc.start + 1]!r} "
+                      f"at offset {exc.start} is not valid UTF-8)",
+                      expected="a page encoded as UTF-8, as its charset=utf-8 says",
+                      actual=excerpt(response),
+                      help="Encode the page with page.encode('utf-8') (or .encode()): latin-1 or cp1252 write "
+                           "'è' as one byte that no UTF-8 reader understands.") from None
+    if "crème brûlée" not in text:
+        raise Failure(f"the page for GET {target} does not show the guessed word 'crème brûlée'",
+                      expected="a page containing 'crème brûlée'", actual=excerpt(response),
+                      help="Show the decoded guess (urllib.parse.unquote), encoded with the page as UTF-8.")
+
+
+@check("each page says exactly one of 'is wrong', 'is right', 'already found'", depends="right_guess",
+       spec=4, hidden=True)
+def one_verdict(run):
+    server = run.start(env=secret("banana"))
+    for name, target, when in (("A", "/apple", "a wrong guess"), ("B", "/banana", "the right guess"),
+                               ("C", "/apple", "a guess after the word was found")):
+        response = http_get(server, name, target)
+        found = verdicts(response)
+        if len(found) > 1:
+            raise Failure(f"the page for GET {target} ({when}) says {' and '.join(map(repr, found))}",
+                          expected="exactly one of 'is wrong', 'is right', 'already found'",
+                          actual=excerpt(response),
+                          help="A page gives one verdict. Build the message in one if/elif/else, and keep the "
+                               "other phrases out of the rest of the page (title, instructions).")
+
+
+@check("answers HTTP/1.0 and HTTP/1.1 requests with CRLF line ends, then closes the connection",
+       depends="wrong_guess", hidden=True, spec=4)
+def http_framing(run):
+    server = run.start(env=secret("banana"))
+    requests = (("A", b"GET /apple HTTP/1.0\r\n\r\n", "an HTTP/1.0 request"),
+                ("B", b"GET /apple HTTP/1.1\r\nHost: localhost:8000\r\nConnection: close\r\n\r\n",
+                 "a request saying Connection: close"))
+    for name, request, what in requests:
+        client = server.client(name)
+        client.send(request)
+        raw = client.receive_until_closed(timeout=CLOSE_WAIT)
+        head_end = raw.find(b"\r\n\r\n")
+        if head_end < 0 and b"\n\n" in raw:
+            raise Failure(f"the response to {what} ends its lines with \\n, not \\r\\n",
+                          expected="the status line and every header line ending in \\r\\n, then \\r\\n",
+                          actual=show(raw),
+                          help="HTTP lines end with CRLF (RFC 9112 section 2.1): write '\\r\\n', or let "
+                               "http.server's send_response/send_header/end_headers do it.")
+        response = parse_response(raw, closed=client.peer_closed)
+        if b"\n" in raw[:head_end].replace(b"\r\n", b""):
+            raise Failure(f"some header lines of the response to {what} end with \\n, not \\r\\n",
+                          expected="every line of the head ending in \\r\\n", actual=show(raw[:head_end + 4]),
+                          help="HTTP lines end with CRLF (RFC 9112 section 2.1): write '\\r\\n'.")
+        require_status(response, "/apple")
+        if not client.peer_closed:
+            raise Failure(f"after its response to {what}, your server kept the connection open "
+                          f"for {CLOSE_WAIT:g} s",
+                          expected="the server closes the connection after the response",
+                          actual=f"{response.status_line()}, then the connection stayed open",
+                          help="A client that sends HTTP/1.0, or Connection: close, waits for the server to "
+                               "close (RFC 9112 section 9.6). http.server does it for you; if you set "
+                               "protocol_version = 'HTTP/1.1', do not force close_connection = False.")
