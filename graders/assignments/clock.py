@@ -1,139 +1,553 @@
-"""The clock server (seeds 001 and 002: clockserver.py / clockclient.py).
+"""The clock server (seeds 001 and 002: MCS 275 lecture 33, clockserver.py / clockclient.py).
 
-Spec, as the student notebook states it:
+The numbered spec the student reads is the "## The spec" cell of
+solutions/clock/clock.ipynb; :data:`SPEC` is its short form, and every check
+names the points it verifies (``spec=``).  Decisions written into that spec:
 
-* the server listens on TCP port 12091 (any interface, or 127.0.0.1);
-* a client connects and sends the 25-byte question ``What is the time?``
-  padded with spaces (``'What is the time?'.ljust(25)``, ASCII);
-* the server answers with ``time.ctime()`` of the moment it answers (24 ASCII
-  bytes, e.g. ``Sat Nov 21 19:42:10 2026``) and closes the connection;
-* it goes on serving the next client.
+* the question is the 25 ASCII bytes ``'What is the time?'.ljust(25)``, sent
+  whole or in pieces, with nothing after it (no newline); a server may check
+  its text or not (the grader sends no other question);
+* the answer is exactly the 24 bytes of ``time.ctime()`` (local time), taken
+  once the whole question is in: no newline, padding or other framing;
+* the server closes the connection right after answering (a clean close or a
+  reset both end the stream); it need not answer a client that hangs up
+  before its question is complete; serving one client at a time is fine.
 
+How the time- and race-dependent points are verified without luck:
+
+* "the moment it answers": ``time.ctime()`` has whole seconds, so a check
+  waits (at most 1 s) for the wall clock's next whole second before the
+  question is complete and requires a stamp no earlier than that second; a
+  correct stamp is never earlier than floor(time asked) nor later than
+  floor(time answered).  Servers run with ``TZ`` set to UTC+05:30, so a
+  server that answers in UTC (``gmtime``, ``utcnow``) is 5 h 30 min off.
+* "nothing yet" (no answer before the last byte, nothing after the 24 bytes,
+  no close): instead of a window of silence, :func:`wait_idle` waits until
+  the server has *read* every byte the clients sent and every byte it wrote
+  has been delivered (the queues of ``/proc/PID/net/tcp`` in the server's
+  network namespace, proc(5)), and every thread of every server process has
+  slept (state ``S``, not writing to its output pipe) with unchanged
+  context-switch counts across two looks (``/proc/PID/task``).  From then on
+  the server can only act on new input or a timer, so what the client holds
+  is all the server will say (a server that sleeps on purpose before it
+  closes still gets a grace of :data:`QUIET_WINDOW` seconds).  Where this cannot be observed
+  (no ``/proc``) it falls back to a window of :data:`QUIET_WINDOW` seconds.
+
+Sources: the seed's clockserver.py / clockclient.py (``rfile.read(25)``,
+``ctime()``); Python docs ``time.ctime``, ``socket.socket.recv``,
+``socketserver``; proc(5) for ``/proc/net/tcp`` and ``/proc/PID/task``.
 The seed's own clockserver.py meets this spec and passes every check.
 """
 from __future__ import annotations
 
+import calendar
+import math
+import os
+import re
+import selectors
+import socket
+import sys
 import time
 
 from ..checks import Assignment, Failure
-from ..harness import show
+from ..harness import Client, Server, crash_help, show
 
 PORT = 12091
 QUESTION = "What is the time?".ljust(25).encode("ascii")
 CTIME_BYTES = 24
-SLACK_SECONDS = 2.0  # a reply may be this far from the clock of the moment it was asked
+ANSWER_TIMEOUT = 5.0  # seconds a server gets to answer a complete question
+IDLE_TIMEOUT = 2.0  # seconds to wait for the server to settle before judging "nothing (more) came"
+QUIET_WINDOW = 0.5  # seconds of silence that stand in for wait_idle where /proc cannot be read
+TZ = "IST-5:30"  # the servers' time zone (POSIX TZ, no tz database needed): local = UTC + 5:30
+TZ_OFFSET = 5 * 3600 + 30 * 60  # seconds east of UTC
+SERVER_ENV = {"TZ": TZ}
 
-ASSIGNMENT = Assignment("clock", title="The clock server", answer_file="clock_server.py", port=PORT)
+SPEC = {
+    1: "listens on TCP port 12091, reachable at 127.0.0.1 (IPv4)",
+    2: "reads each client's question: exactly 25 bytes, however many pieces they come in, and no more",
+    3: "answers with exactly the 24 bytes of time.ctime() taken once the question is in: "
+       "nothing before or after them",
+    4: "closes the connection after answering and goes on serving the next client, also after "
+       "clients that say nothing or hang up in the middle of the question",
+}
+
+ASSIGNMENT = Assignment("clock", title="The clock server", answer_file="clock_server.py", port=PORT,
+                        spec=SPEC)
 check = ASSIGNMENT.check
 
 
-def parse_ctime(data: bytes) -> float | None:
-    """Seconds since the epoch for a ``time.ctime()`` text, None if ``data`` is not one."""
+# -- the time ---------------------------------------------------------------------------------------
+
+def local_ctime(seconds: float) -> str:
+    """``time.ctime(seconds)`` as the server (TZ = UTC+05:30) writes it."""
+    return time.asctime(time.gmtime(math.floor(seconds) + TZ_OFFSET))
+
+
+def parse_ctime(data: bytes) -> int | None:
+    """Seconds since the epoch for the server's ``time.ctime()`` text ``data``, None if it is not one."""
     try:
         text = data.decode("ascii")
         parsed = time.strptime(text, "%a %b %d %H:%M:%S %Y")
     except (UnicodeDecodeError, ValueError):
         return None
-    stamp = time.mktime(parsed)
-    return stamp if time.ctime(stamp) == text else None
+    stamp = calendar.timegm(parsed) - TZ_OFFSET
+    return stamp if local_ctime(stamp) == text else None
 
 
-def ask_time(server, name: str):
-    """Client ``name`` asks the question; returns (reply bytes, asked-at, answered-at)."""
-    client = server.client(name)
-    asked = time.time()
-    client.send(QUESTION)
-    reply = client.receive(CTIME_BYTES)
+CTIME_SHAPE = re.compile(rb"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}")
+
+
+def next_second() -> int:
+    """Wait (at most 1 s) until the wall clock reaches its next whole second; return that second."""
+    boundary = math.floor(time.time()) + 1
+    while (left := boundary - time.time()) > 0:
+        time.sleep(left)  # time itself must pass: ctime() has whole seconds
+    return boundary
+
+
+# -- watching the server: has it done everything it is going to do? ---------------------------------
+
+def _jail_pids(server: Server) -> tuple[int | None, int | None]:
+    """(a pid inside the server's network namespace, the jail's pid), host pids; None where unknown."""
+    child = getattr(server.sandbox, "_child", None)
+    if child is None or not sys.platform.startswith("linux"):
+        return None, None
+    cached = getattr(server, "_clock_jail", None)
+    if cached is None:
+        import psutil
+        outer = child.proc.pid  # unshare (namespaces mode) or the jail itself (fallback)
+        jail = outer
+        if server.sandbox.mode == "namespaces":
+            try:
+                kids = psutil.Process(outer).children()
+            except psutil.Error:
+                kids = []
+            jail = kids[0].pid if kids else None
+        cached = server._clock_jail = (outer, jail)
+    return cached
+
+
+def _server_pids(server: Server) -> list[int] | None:
+    """Host pids of every process of the student's server (not the jail)."""
+    cgroup = server.sandbox.cgroup
+    if cgroup is not None and cgroup.dirs:
+        return sorted(cgroup.pids())
+    _, jail = _jail_pids(server)
+    if jail is None:
+        return None
+    import psutil
+    try:
+        return sorted(p.pid for p in psutil.Process(jail).children(recursive=True))
+    except psutil.Error:
+        return []
+
+
+def _threads(pids: list[int]) -> dict[int, int] | None:
+    """{thread id: context switches} when every thread of ``pids`` sleeps; None when one is busy.
+
+    Busy: running or runnable (R), in disk sleep (D), stopped, or writing to a
+    full pipe (its output, which the grader drains).  Zombies are dead.
+    """
+    found: dict[int, int] = {}
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # gone
+        for tid in tids:
+            base = f"/proc/{pid}/task/{tid}"
+            try:
+                with open(f"{base}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+                if state in ("Z", "X"):
+                    continue
+                if state != "S":
+                    return None
+                with open(f"{base}/wchan") as f:
+                    wchan = f.read()
+                if "pipe" in wchan:
+                    return None
+                with open(f"{base}/status") as f:
+                    switches = sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+            except (OSError, IndexError, ValueError):
+                continue  # the thread ended meanwhile
+            found[int(tid)] = switches
+    return found
+
+
+def _queues(netns_pid: int) -> dict[tuple[int, int], tuple[str, int, int]]:
+    """{(local port, remote port): (state, tx_queue, rx_queue)} of the namespace's TCP connections."""
+    rows: dict[tuple[int, int], tuple[str, int, int]] = {}
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{netns_pid}/net/{table}") as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    state = fields[3]
+                    if state in ("0A", "06", "07"):  # LISTEN, TIME_WAIT, CLOSE
+                        continue
+                    local = int(fields[1].rsplit(":", 1)[1], 16)
+                    remote = int(fields[2].rsplit(":", 1)[1], 16)
+                    tx, rx = (int(x, 16) for x in fields[4].split(":"))
+                    rows[(local, remote)] = (state, tx, rx)
+        except (OSError, StopIteration, ValueError, IndexError):
+            continue
+    return rows
+
+
+def _client_port(client: Client) -> int | None:
+    try:
+        return client.sock.getsockname()[1] if client.sock is not None else None
+    except OSError:
+        return None
+
+
+def _settled(netns_pid: int, port: int, clients) -> bool:
+    """Every byte each client sent has been read by the server, every byte the server sent delivered."""
+    rows = _queues(netns_pid)
+    for client in clients:
+        mine = _client_port(client)
+        if mine is None:
+            continue
+        client_side, server_side = rows.get((mine, port)), rows.get((port, mine))
+        if client_side is None or client_side[0] == "08":
+            continue  # reset, or the server closed (CLOSE_WAIT): everything it sent is in
+        if client_side[1] or server_side is None or server_side[0] == "03" or server_side[1] or server_side[2]:
+            return False  # bytes unacknowledged or unread, or the handshake not done (SYN_RECV)
+    return True
+
+
+def server_unread(server: Server, client: Client) -> int | None:
+    """Bytes ``client`` sent that the server has not read yet (None when unknown)."""
+    outer, _ = _jail_pids(server)
+    mine = _client_port(client)
+    if outer is None or mine is None:
+        return None
+    row = _queues(outer).get((server.port, mine))
+    return row[2] if row else None
+
+
+def wait_idle(server: Server, clients=(), *, timeout: float = IDLE_TIMEOUT) -> bool:
+    """Wait until the server has done all it will do with what ``clients`` sent (see the module doc).
+
+    True once it is idle (or gone); False when ``timeout`` seconds passed first
+    or this cannot be observed here (no /proc).
+    """
+    outer, _ = _jail_pids(server)
+    if outer is None:
+        return False
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = _server_pids(server)
+        if pids is None:
+            return False
+        before = _threads(pids)
+        if before is not None:
+            time.sleep(0.005)  # two looks at the threads, 5 ms apart, around the queues
+            settled = _settled(outer, server.port, clients)
+            if settled and _threads(pids) == before and _server_pids(server) == pids:
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)  # polling /proc: the kernel has no event for "the process sleeps"
+
+
+# -- clients ----------------------------------------------------------------------------------------
+
+def connect(server: Server, name: str, context: str = "") -> Client:
+    """Connect client ``name``; a server that has stopped is reported as such (with ``context``)."""
+    try:
+        return server.client(name)
+    except Failure:
+        require_alive(server, context or f"before client {name} connected")
+        raise
+
+
+def require_alive(server: Server, context: str) -> None:
+    """Raise Failure when the server has exited (it had the chance to report it within 1 s)."""
+    if server.alive():
+        code = server.sandbox.wait_exit(0.3) if not _server_pids(server) else None
+    else:
+        code = server.sandbox.exit_code
+    if code is not None:
+        raise Failure(f"your server stopped (exit status {code}) {context}",
+                      help="A client that hangs up must not stop your server: catch the error "
+                           "(ConnectionResetError, a short read) for that client and go on serving.\n"
+                           + crash_help(server.output(settle=0.5)))
+
+
+def rest_of_reply(server: Server, client: Client) -> bytes:
+    """Whatever ``client`` still gets until the server closes or has nothing more to do."""
+    if client.peer_closed or client.sock is None:
+        return b""
+    wait_idle(server, [client])
+    return client.receive(1 << 16, timeout=QUIET_WINDOW)  # ends at once when the server closes
+
+
+def nothing_yet(server: Server, client: Client) -> bytes:
+    """What ``client`` has got so far, once the server has dealt with all it sent (b"" if nothing)."""
+    if wait_idle(server, [client]):
+        return client.receive(1 << 16, timeout=0.02)
+    return client.receive(1 << 16, timeout=QUIET_WINDOW)
+
+
+def ask(server: Server, client: Client, question: bytes = QUESTION) -> tuple[bytes, float]:
+    """Send (the rest of) the question; returns (the whole reply, time answered)."""
+    client.send(question)
+    reply = client.receive(CTIME_BYTES, timeout=ANSWER_TIMEOUT)
     answered = time.time()
-    if len(reply) == CTIME_BYTES and not client.peer_closed:
-        reply += client.receive(64, timeout=0.5)  # anything sent after the time text
-    client.close()
-    return reply, asked, answered
+    if reply:
+        reply += rest_of_reply(server, client)
+    return reply, answered
 
 
-def require_current_time(reply: bytes, asked: float, answered: float, who: str) -> None:
-    stamp = parse_ctime(reply.rstrip(b"\r\n"))
-    example = time.ctime().encode()
+STALE_HELP = ("Call ctime() in the handler, after the whole question has arrived: not once when the "
+              "server starts (a module-level NOW = ctime()), not when the client connects, and not "
+              "cached from an earlier client.")
+
+
+def require_answer(server: Server, client: Client, reply: bytes, earliest: float, answered: float, *,
+                   context: str = "", stale: str = "", stale_help: str = STALE_HELP) -> None:
+    """``reply`` must be exactly the server's ctime() text, of a second in [floor(earliest), answered].
+
+    ``context`` says what the client did, for the rationale; ``stale`` explains
+    the lower bound.  Raises Failure with a hint about the bug seen.
+    """
+    who = client.name
+    floor = math.floor(earliest)
+    example = local_ctime(time.time()).encode()
     if not reply:
-        raise Failure(f"client {who} sent the question but got no answer",
-                      expected=show(example), actual="nothing",
-                      help="After reading the 25-byte question, write time.ctime() encoded as bytes "
-                           "(self.wfile.write(ctime().encode()) or sock.sendall(...)).")
+        require_alive(server, f"when client {who} asked{context}")
+        if client.peer_closed:
+            raise Failure(f"your server closed the connection of client {who} without answering{context}",
+                          expected=show(example), actual="nothing, then the end of the stream",
+                          help="After reading the 25-byte question, write time.ctime().encode() "
+                               "(self.wfile.write(...) or conn.sendall(...)) before closing.")
+        unread = server_unread(server, client)
+        if unread == 0:
+            raise Failure(f"client {who} sent the whole 25-byte question{context}; your server read all of "
+                          f"it and then waited for more: no answer came in {ANSWER_TIMEOUT:g} s",
+                          expected=show(example), actual="nothing (the connection stayed open)",
+                          help="The question has no newline and nothing follows it: read exactly 25 bytes "
+                               "(self.rfile.read(25), or recv() in a loop until you have 25), not "
+                               "readline(), read() or read(1024).")
+        raise Failure(f"client {who} sent the question{context} but got no answer in {ANSWER_TIMEOUT:g} s"
+                      + (f"; your server had not even read it ({unread} bytes unread)" if unread else ""),
+                      expected=show(example), actual="nothing (the connection stayed open)",
+                      help="Read the 25-byte question and write the answer; is your server stuck "
+                           "with an earlier client, or not calling accept()?")
+    text = reply[:CTIME_BYTES]
+    stamp = parse_ctime(text)
     if stamp is None:
-        raise Failure(f"client {who} did not get a time.ctime() text",
-                      expected=show(example) + ", the text of time.ctime()",
-                      actual=show(reply),
-                      help="Send exactly time.ctime().encode(): no other words, no other time format.")
-    if not asked - SLACK_SECONDS <= stamp <= answered + SLACK_SECONDS:
-        raise Failure(f"client {who} got a time that is not the current time",
-                      expected=f"a time within {SLACK_SECONDS:g} s of {time.ctime(asked)}",
-                      actual=reply.decode(),
-                      help="Call ctime() when the client asks, not once when the server starts.")
+        found = CTIME_SHAPE.search(reply)
+        if found:
+            raise Failure(f"client {who} got the time with other bytes around it{context}",
+                          expected=show(example) + ": the 24 bytes of time.ctime(), nothing else",
+                          actual=show(reply),
+                          help="Send exactly ctime().encode('ascii'): no words before it, no newline "
+                               "or padding after it, no other encoding.")
+        raise Failure(f"client {who} did not get a time.ctime() text{context}",
+                      expected=show(example) + ", the text of time.ctime()", actual=show(reply),
+                      help="Send exactly time.ctime().encode('ascii'): no other time format, no "
+                           "other encoding (the client expects 24 ASCII bytes).")
+    if len(reply) > CTIME_BYTES:
+        extra = reply[CTIME_BYTES:]
+        raise Failure(f"client {who} got the time and then {len(extra)} more bytes{context}",
+                      expected=show(text) + ", and nothing after it", actual=show(reply),
+                      help="The answer is the 24 bytes of ctime() and nothing else: no newline "
+                           "(not print(..., file=...) or + '\\n'), no padding to 25 (no ljust).")
+    if abs((stamp - floor) + TZ_OFFSET) <= 2 or abs((stamp - answered) + TZ_OFFSET) <= 2:
+        raise Failure(f"client {who} got a time 5 h 30 min behind{context}: the grader runs your server "
+                      f"in the time zone UTC+05:30, and that is UTC",
+                      expected=local_ctime(answered), actual=text.decode(),
+                      help="Use time.ctime(), which gives local time: not time.gmtime(), "
+                           "datetime.utcnow() or datetime.now(timezone.utc).")
+    if stamp < floor:
+        raise Failure(f"client {who} got {text.decode()}, a time from before it asked{context}"
+                      + (f" ({stale})" if stale else ""),
+                      expected=f"{local_ctime(floor)} or later (server time, UTC+05:30)",
+                      actual=text.decode(), help=stale_help)
+    if stamp > math.floor(answered):
+        raise Failure(f"client {who} got {text.decode()}, a time in the future{context}",
+                      expected=f"{local_ctime(answered)} or earlier (server time, UTC+05:30)",
+                      actual=text.decode(), help="Send time.ctime() as it is: do not add to it.")
 
 
-@check("starts and listens on a TCP port")
+def ask_and_check(server: Server, name: str, **kwargs) -> Client:
+    """Client ``name`` connects and asks; its reply must be the current ctime() text."""
+    earliest = time.time()
+    client = connect(server, name, kwargs.get("context", "").strip())
+    reply, answered = ask(server, client)
+    require_answer(server, client, reply, earliest, answered, **kwargs)
+    return client
+
+
+def start(run) -> Server:
+    """The student's server, in the time zone UTC+05:30."""
+    return run.start(env=SERVER_ENV)
+
+
+# -- checks -----------------------------------------------------------------------------------------
+
+@check("starts and listens on a TCP port", spec=1)
 def starts(run):
-    run.start()
+    start(run)
 
 
-@check("listens on port 12091, as the spec says", depends="starts")
+@check("listens on port 12091 at 127.0.0.1, as the spec says", depends="starts", spec=1)
 def uses_port(run):
-    server = run.start()
-    if server.port != PORT:
-        raise Failure(f"your server listens on port {server.port}",
+    server = start(run)
+    ports = sorted({port for _, port in server.sandbox.listening})
+    if PORT not in ports:
+        raise Failure(f"your server listens on port {', '.join(map(str, ports))}",
                       expected=f"port {PORT}", actual=f"port {server.port}",
-                      help=f"Clients look for the clock on port {PORT}: PORT = {PORT}.")
+                      help=f"Clients look for the clock on port {PORT}: PORT = {PORT}, and bind (HOST, PORT).")
+    hosts = sorted(host for host, port in server.sandbox.listening if port == PORT)
+    error = connects_over_ipv4(server)
+    if error:
+        raise Failure(f"a client could not connect to 127.0.0.1 port {PORT} ({error}): your server listens "
+                      f"on {', '.join(hosts)} only",
+                      expected=f"listening on 0.0.0.0 or 127.0.0.1, port {PORT}",
+                      actual=", ".join(f"{h} port {PORT}" for h in hosts),
+                      help="Bind ('', PORT) or ('127.0.0.1', PORT) with an IPv4 socket (AF_INET, what "
+                           "TCPServer uses): the lecture's client connects to 127.0.0.1.")
 
 
-@check("answers the question with the current time", depends="starts")
+def connects_over_ipv4(server: Server) -> str | None:
+    """Connect to 127.0.0.1:PORT as the lecture's client does; None when it works, else why not."""
+    server.transcript.add("client", f"connects to 127.0.0.1 port {PORT}")
+    try:
+        sock = server.sandbox.open_connection("127.0.0.1", PORT)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+    else:
+        with sock, selectors.DefaultSelector() as sel:
+            sel.register(sock, selectors.EVENT_WRITE)
+            ready = sel.select(5.0)
+            error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) if ready else None
+        if ready and not error:
+            server.transcript.add("client", "connected; closes the connection")
+            return None
+        why = os.strerror(error) if error else "timed out"
+    server.transcript.add("client", f"could not connect: {why}")
+    return why
+
+
+@check("answers the question with the current time", depends="starts", spec=(3, 2))
 def answers_question(run):
-    server = run.start()
-    reply, asked, answered = ask_time(server, "A")
-    require_current_time(reply, asked, answered, "A")
+    server = start(run)
+    next_second()  # a stamp taken before this second is not the time of the answer
+    ask_and_check(server, "A", stale="your server computed the time before A connected, "
+                                     "e.g. once when it started")
 
 
-@check("serves several clients one after another", depends="answers_question", hidden=True)
+@check("closes the connection after answering", depends="answers_question", spec=4)
+def closes_connection(run):
+    server = start(run)
+    client = ask_and_check(server, "A")
+    if client.peer_closed:
+        return
+    idle = wait_idle(server, [client])
+    client.receive(1 << 16, timeout=0.02 if idle else 2.0)
+    if not client.peer_closed:
+        raise Failure("after answering client A, your server kept the connection open: A waited for the "
+                      "end of the stream" + (" and your server went on waiting too" if idle else ""),
+                      expected="the answer, then the end of the stream (your server closes the connection)",
+                      actual="the answer, and the connection still open",
+                      help="Close the connection after writing the answer: conn.close() (with a raw socket "
+                           "and os.fork(), the parent must close its copy too); with socketserver, return "
+                           "from handle() and do not read again.")
+
+
+@check("serves several clients one after another", depends="answers_question", hidden=True, spec=4)
 def several_clients(run):
-    server = run.start()
-    for name in ("B", "C", "D"):
-        reply, asked, answered = ask_time(server, name)
-        require_current_time(reply, asked, answered, name)
-    server.require_alive("after serving three clients")
+    server = start(run)
+    earliest = time.time()  # the time may be the same for all three: only later than this
+    for name, context in (("B", ""), ("C", " after client B"), ("D", " after clients B and C")):
+        client = connect(server, name, context.replace(" after", "after serving") or "")
+        reply, answered = ask(server, client)
+        require_answer(server, client, reply, earliest, answered, context=context)
+        client.close()
+    wait_idle(server)
+    require_alive(server, "after serving three clients")
 
 
-@check("waits for the whole 25-byte question before answering", depends="answers_question", hidden=True)
+@check("waits for the whole 25-byte question, in pieces, before answering", depends="answers_question",
+       hidden=True, spec=2)
 def waits_for_whole_question(run):
-    server = run.start()
-    client = server.client("A")
-    client.send(QUESTION[:10])
-    early = client.receive(CTIME_BYTES, timeout=0.5)
-    if early:
-        raise Failure("your server answered before the whole question had arrived",
-                      expected="no answer until all 25 bytes are in", actual=show(early),
-                      help="One recv() is not one message: TCP may deliver the question in pieces. "
-                           "Use self.rfile.read(25), or recv() in a loop until you have 25 bytes.")
-    asked = time.time()
-    client.send(QUESTION[10:])
-    reply = client.receive(CTIME_BYTES)
-    require_current_time(reply, asked, time.time(), "A")
+    server = start(run)
+    earliest = time.time()
+    send_in_pieces(server, connect(server, "A"), [1, 24], earliest)
 
 
-@check("survives a client that connects and sends nothing", depends="answers_question", hidden=True)
+def send_in_pieces(server: Server, client: Client, cuts: list[int], earliest: float, context: str = "") -> None:
+    """Send the question cut at byte offsets ``cuts``, each piece once the server has read the last;
+    no answer may come before the last byte, and the answer must be right (a time no earlier than
+    ``earliest``: when the client connected; time_when_asked judges the time more closely)."""
+    edges = [0, *cuts]
+    for begin, end in zip(edges, edges[1:]):
+        client.send(QUESTION[begin:end])
+        early = nothing_yet(server, client)
+        if early or client.peer_closed:
+            raise Failure(f"your server {'answered' if early else 'closed the connection'} after only "
+                          f"{end} of the 25 bytes of the question{context}",
+                          expected=f"no answer until all 25 bytes are in (the client sent {end})",
+                          actual=show(early) + (", then the end of the stream" if client.peer_closed else ""),
+                          help="One recv() is not one message: TCP may deliver the question in pieces, "
+                               "and the server must wait for all 25 bytes (of this client). Use "
+                               "self.rfile.read(25), or recv(25 - len(data)) in a loop until you have 25.")
+    reply, answered = ask(server, client, QUESTION[edges[-1]:])
+    require_answer(server, client, reply, earliest, answered, context=" (the last piece of the question)")
+
+
+@check("answers with the time at which the question is complete", depends="several_clients", hidden=True,
+       spec=3)
+def time_when_asked(run):
+    server = start(run)
+    ask_and_check(server, "B").close()
+    client = connect(server, "A")
+    wait_idle(server, [client])
+    asked = next_second()  # A has connected; it asks only now
+    reply, answered = ask(server, client)
+    require_answer(server, client, reply, asked, answered,
+                   context=f" (it connected before {local_ctime(asked)} and asked after)",
+                   stale="computed before the question arrived: when the server started, when A "
+                         "connected, or for client B")
+
+
+@check("survives a client that connects and sends nothing", depends="answers_question", hidden=True, spec=4)
 def silent_client(run):
-    server = run.start()
-    silent = server.client("S")
-    silent.receive(1, timeout=0.3)  # S says nothing; the server may wait for it
+    server = start(run)
+    silent = connect(server, "S")
+    wait_idle(server, [silent])
     silent.close()
-    reply, asked, answered = ask_time(server, "A")
-    require_current_time(reply, asked, answered, "A")
+    wait_idle(server)
+    ask_and_check(server, "A", context=" after client S connected and hung up without a word")
 
 
 @check("survives a client that hangs up in the middle of the question", depends="answers_question",
-       hidden=True)
+       hidden=True, spec=4)
 def abrupt_client(run):
-    server = run.start()
-    rude = server.client("R")
+    server = start(run)
+    hang_up_midway(server)
+    ask_and_check(server, "A", context=" after client R sent 7 bytes and reset the connection")
+
+
+def hang_up_midway(server: Server) -> None:
+    """Client R sends 7 bytes of the question, then resets the connection; the server deals with it."""
+    rude = connect(server, "R")
     rude.send(QUESTION[:7])
+    wait_idle(server, [rude])
     rude.abort()
-    reply, asked, answered = ask_time(server, "A")
-    require_current_time(reply, asked, answered, "A")
+    wait_idle(server)
+
+
+@check("reads each client's own 25 bytes, not bytes left by an earlier client", depends="abrupt_client",
+       hidden=True, spec=2)
+def question_per_client(run):
+    server = start(run)
+    hang_up_midway(server)
+    earliest = time.time()
+    send_in_pieces(server, connect(server, "A"), [24], earliest,
+                   context=" from client A (client R had sent 7 bytes before it hung up)")
