@@ -104,8 +104,8 @@ def init(base: Path, *, exchange: Path | None = None, timeout: float = 120) -> C
     root = course.root
     exchange = Path(exchange).resolve() if exchange else course.base / "exchange"
     root.mkdir(parents=True, exist_ok=True)
-    for folder in (course.base, root):
-        folder.chmod(0o755)  # other users (students, a hub) must be able to pass through to the exchange
+    course.base.chmod(0o755)  # students (and a hub) pass through DIR/ to the exchange and their config
+    root.chmod(0o700)  # the gradebook, submissions and feedback are the instructor's alone
     source = root / "source"
     if source.is_symlink() and source.resolve() != SOLUTIONS:
         source.unlink()
@@ -118,7 +118,12 @@ def init(base: Path, *, exchange: Path | None = None, timeout: float = 120) -> C
         repo_config=str(REPO / "nbgrader_config.py"), course_id=COURSE_ID, root=str(root),
         exchange=str(exchange)))
     exchange.mkdir(parents=True, exist_ok=True)
-    exchange.chmod(EXCHANGE_MODE)
+    if stat.S_IMODE(exchange.stat().st_mode) != EXCHANGE_MODE:
+        try:
+            exchange.chmod(EXCHANGE_MODE)
+        except PermissionError:  # an exchange the administrator made (e.g. /srv/nbgrader/exchange)
+            raise PermissionError(f"the exchange {exchange} must have mode 1777 (world-writable, sticky): "
+                                  f"ask its owner to run chmod 1777 {exchange}") from None
     (course.base / "exchange.path").write_text(f"{exchange}\n")
     course.student_config.mkdir(exist_ok=True)
     (course.student_config / "nbgrader_config.py").write_text(
