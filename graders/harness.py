@@ -10,6 +10,7 @@ student-facing rationale, never a raw traceback.
 
 from __future__ import annotations
 
+import os
 import selectors
 import shutil
 import socket
@@ -371,3 +372,34 @@ class Client:
             self.sock.close()
             self.sock = None
             self._log("aborts the connection (reset)")
+
+    def unread_by_server(self) -> int | None:
+        """Bytes this client sent that the server has not read yet; None when that cannot be seen.
+
+        The receive queue (``rx_queue``) of the server's end of this
+        connection, from ``/proc/PID/net/tcp`` and ``tcp6`` (proc(5)) of a
+        process in the server's network namespace (Linux; a process of the
+        sandbox's cgroup, or this process in the fallback mode).  It lets a
+        check wait for the event "the server has read what was sent" instead
+        of a fixed time.
+        """
+        if self.sock is None or not sys.platform.startswith("linux"):
+            return None
+        sandbox = self.server.sandbox
+        pids = sorted(sandbox.cgroup.pids()) if sandbox.cgroup is not None else []
+        if sandbox.mode != "namespaces":
+            pids.append(os.getpid())
+        mine = self.sock.getsockname()[1]
+        for pid in pids:
+            for table in ("tcp", "tcp6"):
+                try:
+                    lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+                except OSError:
+                    continue
+                for line in lines:
+                    fields = line.split()
+                    local, remote, queues = fields[1], fields[2], fields[4]
+                    if int(local.rsplit(":", 1)[1], 16) == self.server.port and \
+                            int(remote.rsplit(":", 1)[1], 16) == mine:
+                        return int(queues.split(":")[1], 16)
+        return None

@@ -135,3 +135,43 @@ def test_http_get_sees_bytes_beyond_the_content_length(tmp_path):
         server.start(port=8000)
         response = http_get(server, "A", "/apple")
     assert response.content_length == 4 and response.body == "café".encode() and response.closed
+
+
+def test_unread_by_server_sees_what_the_server_has_not_read(tmp_path):
+    """Client.unread_by_server (split_request's event): the server's receive queue, before and after it reads."""
+    reads_on_cue = '''
+        import socket
+        server = socket.create_server(("127.0.0.1", 8000))
+        conn, _ = server.accept()
+        conn.recv(1)                 # the cue: one byte
+        conn.sendall(b"ready")
+        while conn.recv(65536):      # then reads everything
+            pass
+    '''
+    import time
+    with start(tmp_path, reads_on_cue) as server:
+        server.start(port=8000)
+        client = server.client("A")
+        client.send(b"x")
+        assert client.receive(5) == b"ready"
+        client.send(b"GET /ban")
+        deadline = time.monotonic() + 10
+        seen = [client.unread_by_server()]
+        while seen[-1] != 0 and time.monotonic() < deadline:  # the server reads it soon
+            client.receive(1, timeout=0.02)
+            seen.append(client.unread_by_server())
+    assert seen[-1] == 0 and set(seen) <= {0, 8}, seen
+
+
+def test_unread_by_server_counts_bytes_nobody_reads(tmp_path):
+    never_reads = '''
+        import socket, time
+        server = socket.create_server(("127.0.0.1", 8000))
+        conn, _ = server.accept()
+        time.sleep(60)
+    '''
+    with start(tmp_path, never_reads) as server:
+        server.start(port=8000)
+        client = server.client("A")
+        client.send(b"GET /ban")
+        assert client.unread_by_server() == 8
