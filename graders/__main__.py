@@ -12,6 +12,12 @@
         Create an instructor's course in DIR (default build/course): docs/course.md.
     python -m graders report [ASSIGNMENT...] [--root DIR]
         Write the class report (report.html, check_results.csv) of a graded course.
+    python -m graders export ASSIGNMENT [--root DIR] [--out DIR]
+        grades.csv and a Gradescope results.json per submission of a course.
+    python -m graders gradescope ASSIGNMENT [--submission DIR] [--results DIR]
+        Grade a submission folder into results.json (Gradescope's run_autograder does).
+    python -m graders gradescope-zip ASSIGNMENT [OUT]
+        The autograder.zip (setup.sh, run_autograder, this package) to upload to Gradescope.
     python -m graders release
         Regenerate notebooks/ (the student workbook) from solutions/.
 """
@@ -100,6 +106,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignments", nargs="*", help="default: every assignment with submissions")
     p.add_argument("--root", default=".", help="nbgrader course directory")
     p.set_defaults(func=lambda a: __import__("graders.report", fromlist=["main"]).main(a))
+
+    p = sub.add_parser("export", help="grades.csv and a Gradescope results.json per submission of a course")
+    p.add_argument("assignment")
+    p.add_argument("--root", default=".", help="nbgrader course directory")
+    p.add_argument("--out", help="where to write (default ROOT/exports)")
+    p.set_defaults(func=lambda a: __import__("graders.gradescope", fromlist=["x"]).main_export(a))
+
+    p = sub.add_parser("gradescope", help="grade a submission folder into results.json (Gradescope's run_autograder)")
+    p.add_argument("assignment")
+    p.add_argument("--submission", default="/autograder/submission", help="folder with the notebook or answer file")
+    p.add_argument("--results", default="/autograder/results", help="folder to write results.json into")
+    p.set_defaults(func=lambda a: __import__("graders.gradescope", fromlist=["x"]).main_grade(a))
+
+    p = sub.add_parser("gradescope-zip", help="write the autograder.zip to upload to Gradescope")
+    p.add_argument("assignment")
+    p.add_argument("out", nargs="?", help="default build/gradescope/ASSIGNMENT/autograder.zip")
+    p.set_defaults(func=lambda a: __import__("graders.gradescope", fromlist=["x"]).main_zip(a))
 
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")
     p.add_argument("assignments", nargs="*", help="default: all")
