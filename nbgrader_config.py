@@ -20,6 +20,17 @@ c.CourseDirectory.release_directory = os.path.join(here, "notebooks")
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.OverwriteCells.add_missing_cells = True
+# A mangled submission (duplicated, forged or renamed nbgrader cells, an answer cell that lost its
+# %%writefile line) is repaired against the gradebook first, with notes (graders/repair.py); our
+# OverwriteCells survives what DeduplicateIds leaves behind (jupyter/nbgrader#1083).
+c.Autograde.sanitize_preprocessors = [
+    "graders.repair.RepairCells",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "graders.repair.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 c.Autograde.autograde_preprocessors = [
     "graders.nbgrader.Execute",

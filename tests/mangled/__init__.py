@@ -1,0 +1,1 @@
+"""Notebooks students mangle (issue 14): built from the sample submissions by tests/mangled/build.py."""
