@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak lab notebooks bench bench-selfcheck bench-concurrency screenshots clean venv
+.PHONY: demo test soak lab course notebooks bench bench-selfcheck bench-concurrency screenshots clean venv
 
 venv: $(STAMP)
 
@@ -28,9 +28,18 @@ test: $(STAMP)
 soak: $(STAMP)
 	GRADERS_DETERMINISM_RUNS=20 $(BIN)/python -m pytest tests/test_determinism.py -s $(PYTEST_ARGS)
 
+# The student workbook.  Started from notebooks/ (a terminal opens where the notebooks are) with
+# this venv's bin/ on PATH (nbgrader's extensions run `alembic`).
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	$(BIN)/jupyter lab notebooks/
+	cd notebooks && PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/jupyter lab
+
+# The instructor's course (docs/course.md): Formgrader, the exchange, exports; JupyterLab rooted at
+# $(COURSE)/instructor.  Students never see it: they work in their own folders (or `make lab`).
+COURSE ?= build/course
+course: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	$(BIN)/python -m graders course init $(COURSE) --lab
 
 notebooks: $(STAMP)
 	$(BIN)/python -m graders release
