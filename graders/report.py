@@ -147,7 +147,8 @@ def _chart(assignment: str, subs: list[Submission], counts: list[tuple[str, int,
                                       gridspec_kw={"width_ratios": [1, 1.6]})
     try:
         top = max([s.max_score or 0 for s in graded] + [1])
-        left.hist([s.score for s in graded], bins=min(10, max(int(top), 1)), range=(0, top),
+        bins = [i - 0.5 for i in range(int(top) + 2)] if top <= 20 else 10  # one bar per point
+        left.hist([s.score for s in graded], bins=bins,
                   color="#1565c0", edgecolor="white")
         left.yaxis.set_major_locator(MaxNLocator(integer=True))
         right.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -188,7 +189,8 @@ def _section(assignment: str, subs: list[Submission]) -> str:
         tally = collections.Counter(d.get("status") for d in ran)
         reasons = collections.Counter(d.get("rationale") for d in ran
                                       if d.get("status") in ("fail", "error") and d.get("rationale"))
-        counts.append((name, tally["pass"], len(ran)))
+        if ran:
+            counts.append((name, tally["pass"], len(ran)))
         common = ""
         if reasons:
             reason, times = reasons.most_common(1)[0]
@@ -197,9 +199,10 @@ def _section(assignment: str, subs: list[Submission]) -> str:
         table.append(f"<tr class='check' data-check='{_e(name)}'><td>{_e(check.description)}"
                      f"{' <span class=dim>(hidden)</span>' if check.hidden else ''}<br><code>{_e(name)}</code></td>"
                      f"<td>{_e(', '.join(map(str, check.spec)) or '-')}</td>"
-                     f"<td class='passed'><b>{tally['pass']}</b> of {len(ran)}"
-                     f"<div class='bar'><div style='width:{share * 100:.0f}%'></div></div></td>"
-                     f"<td>{tally['fail']}</td><td>{tally['skip']}</td><td>{tally['error']}</td>"
+                     + (f"<td class='passed'><b>{tally['pass']}</b> of {len(ran)}"
+                        f"<div class='bar'><div style='width:{share * 100:.0f}%'></div></div></td>" if ran else
+                        "<td class='passed dim'>not run (no test cell calls it)</td>")
+                     + f"<td>{tally['fail']}</td><td>{tally['skip']}</td><td>{tally['error']}</td>"
                      f"<td>{common}</td></tr>")
     table.append("</table>")
     parts.append(_chart(assignment, subs, counts))
@@ -210,7 +213,8 @@ def _section(assignment: str, subs: list[Submission]) -> str:
             names = [n for n, c in spec.checks.items() if point in c.spec]
             if not names:
                 continue
-            ok = sum(all(s.checks.get(n, {}).get("status") == "pass" for n in names) for s in graded)
+            ok = sum(all(s.checks[n].get("status") == "pass" for n in names if n in s.checks)
+                     and any(n in s.checks for n in names) for s in graded)
             rows.append(f"<tr><td>{point}. {_e(text)}</td><td>{ok} of {len(graded)}</td></tr>")
         parts.append("<h3>Spec points</h3>" + "".join(rows) + "</table>")
     histogram = collections.Counter(s.score for s in scored)

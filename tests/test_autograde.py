@@ -115,3 +115,58 @@ def test_interrupted_batch_resumes_and_a_student_can_be_regraded(tmp_path):
     again = batch.grade(tmp_path, "clock", students=["wrong_answer"], jobs=1, progress=False)
     assert scores(tmp_path, "clock")["wrong_answer"] == 2.0
     assert [o.status for o in again] == ["graded"] * 3
+
+
+# -- feedback you can see: the class report and the feedback pages in a real browser (tests/_browser.py)
+
+from _browser import README_SHOTS, browser, needs_chromium, opened  # noqa: E402,F401 - browser is a fixture
+
+
+@needs_chromium
+def test_class_report_counts_each_check_and_draws_a_chart(browser, course):
+    from graders.report import write_report
+    root, names, outcomes = course
+    out = write_report(root, names)
+    assert out == root / "report.html"
+    with open(root / "check_results.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert set(rows[0]) == {"student", "assignment", "check", "status", "seconds"}
+    status = {(r["student"], r["assignment"], r["check"]): r["status"] for r in rows}
+    assert status[("correct", "clock", "answers_question")] == "pass"
+    assert status[("wrong_answer", "clock", "answers_question")] == "fail"
+    assert status[("wrong_answer", "clock", "uses_port")] == "pass"
+    assert status[("crashes_at_start", "clock", "starts")] == "fail"
+    assert {r["assignment"] for r in rows} == set(names)
+    assert all(float(r["seconds"]) > 0 for r in rows if r["status"] in ("pass", "fail"))
+    clock = [r for r in rows if r["assignment"] == "clock" and r["check"] == "answers_question"]
+    passed = sum(r["status"] == "pass" for r in clock)
+    graded = sum(o.status == "graded" for o in outcomes["clock"].values())
+    with opened(browser, out, "report") as (tab, remote):
+        row = tab.locator("section#clock tr.check[data-check='answers_question']")
+        assert row.is_visible()
+        assert row.locator("td.passed").text_content().startswith(f"{passed} of {graded}")
+        assert "did not get a time.ctime() text" in row.text_content()  # the most common reason it failed
+        for name in names:
+            chart = tab.locator(f"section#{name} svg").first
+            assert chart.is_visible() and chart.bounding_box()["height"] > 100
+        assert remote == []
+        if README_SHOTS:
+            Path(README_SHOTS).mkdir(parents=True, exist_ok=True)
+            tab.locator("section#clock").screenshot(path=str(Path(README_SHOTS) / "report.png"))
+
+
+@needs_chromium
+def test_feedback_page_shows_the_diagram_without_javascript(browser, course):
+    root, _names, _ = course
+    page_path = root / "feedback" / "wrong_answer" / "clock" / "clock.html"
+    if not page_path.exists():
+        nbgrader("generate_feedback", "clock", "--force", root=root)
+    with opened(browser, page_path, "feedback") as (tab, _remote):
+        # nbgrader's page loads MathJax from a CDN: refused here, so the diagram must not need it
+        failing = tab.locator("svg.graders-sequence rect.failing")
+        assert failing.count() >= 1
+        failing.last.scroll_into_view_if_needed()
+        assert failing.last.is_visible()
+        assert "A: receives 'The time is" in failing.last.locator("title").text_content()
+        assert tab.locator("svg.graders-sequence text.rationale").last.text_content().endswith(
+            "did not get a time.ctime() text")
