@@ -1,8 +1,16 @@
-"""Client.receive_line (used by the secret_number checks), with a real server."""
+"""Client.receive_line (used by the secret_number checks) and the checks' own machinery, with real servers."""
 from __future__ import annotations
 
+import random
+import re
 import textwrap
+import time
+from pathlib import Path
 
+import nbformat
+
+from graders.assignments import secret_number
+from graders.checks import Run
 from graders.harness import Server, Transcript
 
 LINES_SERVER = '''
@@ -44,3 +52,49 @@ def test_receive_line_stops_at_the_limit_and_on_timeout(tmp_path):
         assert not client.peer_closed
         log = "\n".join(server.transcript.render())
     assert "no end of '\\n' came" in log
+
+
+# -- the secret_number checks' own machinery (graders/assignments/secret_number.py) --------------
+
+PROBE_SERVER = '''
+    import random, socket, sys
+    server = socket.create_server(("127.0.0.1", 12093))
+    conn, _ = server.accept()
+    conn.sendall(f"{random.randint(1, 100)}\\n".encode())
+    conn.sendall(b"right\\n")
+    conn.sendall(b"done\\n")
+    conn.recv(1)
+'''
+
+
+def test_every_spec_point_has_a_check_and_every_check_a_point():
+    assignment = secret_number.ASSIGNMENT
+    assert sorted(assignment.spec) == list(range(1, 8))
+    for point in assignment.spec:
+        assert any(point in c.spec for c in assignment.checks.values()), f"no check declares point {point}"
+    assert all(c.spec for c in assignment.checks.values())
+    notebook = Path(__file__).resolve().parent.parent / "solutions" / "secret_number" / "secret_number.ipynb"
+    nb = nbformat.read(str(notebook), as_version=4)
+    spec_cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spec")
+    numbered = [int(n) for n in re.findall(r"^(\d+)\. ", spec_cell.source, re.M)]
+    assert numbered == sorted(assignment.spec)
+    graded = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+              if c.metadata.get("nbgrader", {}).get("grade", False)}
+    assert graded == {f"test_{name}" for name in assignment.checks}
+
+
+def test_servers_start_with_seeded_random_and_a_held_right(tmp_path):
+    """start(): the sitecustomize seeds random (a known first draw) and, with hold_right, delays 'right'."""
+    path = tmp_path / "probe.py"
+    path.write_text(textwrap.dedent(PROBE_SERVER))
+    run = Run(secret_number.ASSIGNMENT, Path(path))
+    try:
+        server = secret_number.start(run, None, seed=139, hold_right=0.2)
+        began = time.monotonic()  # before the server can accept, so before its sleep starts
+        client = server.client("A")
+        assert client.receive_line() == f"{random.Random(139).randint(1, 100)}\n".encode()
+        assert client.receive_line() == b"right\n"
+        assert client.receive_line() == b"done\n"
+        assert time.monotonic() - began >= 0.2  # a lower bound: the server slept before sending 'right'
+    finally:
+        run.close()

@@ -1,217 +1,663 @@
 """The secret number server (seed 002, exercise 2).
 
-Spec, as the student notebook states it:
+The spec is the numbered list in the "## The spec" cell of
+solutions/secret_number/secret_number.ipynb; :data:`SPEC` holds it in short,
+and every check names the points it verifies (``spec=``).  The decisions the
+seed leaves open, as the notebook now states them:
 
-* the server listens on TCP port 12093 (any interface, or 127.0.0.1);
-* when it starts it picks the secret, a whole number from 1 to 100
-  (``random.randint(1, 100)``), or, when the environment variable
-  ``SECRET_NUMBER`` is set, ``int(os.environ["SECRET_NUMBER"])``: the grader
-  sets it to make its checks deterministic;
-* a client sends guesses, one per line: a whole number in decimal (ASCII
-  digits, an optional sign, spaces around it allowed) and a newline ``b"\\n"``.
-  It may send several guesses on one connection and closes it when done;
-* the server answers every guess, in order, with exactly one line:
-  ``b"wrong\\n"`` (nobody has found the secret yet and this is not it),
-  ``b"right\\n"`` (this guess is the first right one ever), or
-  ``b"secret found\\n"`` (someone found it before: every later guess, from
-  any client, gets this, whatever the number);
-* a line that is not a whole number (``abc``, an empty line, ``4.5``) gets a
-  line starting with ``error`` (e.g. ``b"error: send a whole number\\n"``) and
-  the connection goes on; a number with thousands of digits may get ``wrong``
-  or an error line;
-* "found" is shared by all clients: it lives in the server, not in one
-  connection (a ForkingTCPServer keeps it in a child process: wrong);
-* clients are served at the same time (one client that stays connected does
-  not keep the others waiting).
+* a guess is a line: ASCII digits, maybe a sign, spaces or tabs around it, and
+  ``b"\\n"`` (or ``b"\\r\\n"``); ``-5``, ``+5``, ``005`` and ``0`` are whole
+  numbers (wrong ones); a line is a line however the bytes arrive: several
+  in one piece (pipelined), or one cut in pieces anywhere, even inside a
+  multi-byte UTF-8 character;
+* when the client shuts its sending side, an unfinished last line is still a
+  guess and is answered; then the server closes the connection;
+* a line that is not a whole number (``abc``, empty, only spaces, ``4.5``, bytes
+  that are not UTF-8) gets one line starting with ``error``;
+* exactly one client ever hears ``right``, even when several send the secret at
+  the same moment.
 
-Sources: seed 002 ("Exercises", 2), seed 001 (ForkingMixIn / ThreadingMixIn).
+How the checks stay deterministic (see the report in issue 9):
+
+* every server gets a ``sitecustomize`` (in its own work directory, on
+  ``PYTHONPATH``) that seeds :mod:`random` with a known seed: a server that
+  ignores ``SECRET_NUMBER`` has a known secret, and :func:`random_secret` uses
+  seeds whose first draws expose a secret outside 1..100, a fixed one, and one
+  drawn again for every connection (with or without a draw at start-up);
+* a cut line is proved read before its rest is sent: the piece travels in the
+  same write as a whole guess, and the reply to that guess proves the server
+  has taken in the write;
+* the race of :func:`one_winner` is held open: in its server every socket send
+  of a short message holding ``right`` first sleeps :data:`HOLD` seconds (the
+  sitecustomize patches ``socket.socket.send``/``sendall``), so a server that
+  tells the winner before it records "found" lets every client that sends the
+  secret in that time hear ``right`` too; a server that decides under a lock,
+  or records before it sends, is only slower.
+
+Sources: seed 002 ("Exercises", 2), seed 001 (ForkingMixIn / ThreadingMixIn);
+Python docs: random.seed, socket.socket.send, socket.shutdown, site
+(sitecustomize).
 """
 from __future__ import annotations
 
+import socket
 import threading
 
 from ..checks import Assignment, Failure
-from ..harness import show
+from ..harness import Client, Server, show
+from ..sandbox import FALLBACK_SITE, isolation_mode
 
 PORT = 12093
 WAIT = 5.0  # seconds a correct server gets for any reply
 
 WRONG, RIGHT, FOUND = b"wrong\n", b"right\n", b"secret found\n"
+REPLIES = (WRONG, RIGHT, FOUND)
+
+SPEC = {
+    1: "listens on TCP port 12093 ('' or '127.0.0.1')",
+    2: "picks the secret once, at start: random.randint(1, 100), or SECRET_NUMBER when set",
+    3: "guesses are lines: a decimal whole number (sign, spaces around, \\r\\n allowed), several per "
+       "connection, however the bytes arrive; an unfinished last line counts when the client closes",
+    4: "answers every guess, in order, with exactly one line: wrong, right (the first right guess ever) "
+       "or secret found (every later guess, whatever the number)",
+    5: "a line that is not a whole number (abc, empty, 4.5, not UTF-8) gets one line starting with "
+       "'error'; the connection goes on",
+    6: "'found' is shared by all clients: only one client ever hears right, even when several send the "
+       "secret at the same moment",
+    7: "serves clients at the same time: a connected client, even one halfway through a line, keeps "
+       "nobody waiting",
+}
 
 ASSIGNMENT = Assignment("secret_number", title="The secret number server",
-                        answer_file="secret_number_server.py", port=PORT)
+                        answer_file="secret_number_server.py", port=PORT, spec=SPEC)
 check = ASSIGNMENT.check
 
 MEANING = {WRONG: "wrong: nobody has found it and this is not it",
            RIGHT: "right: the first right guess",
            FOUND: "secret found: someone has already found it"}
 
-
-def secret(value: int) -> dict[str, str]:
-    """The environment that fixes the secret for a check."""
-    return {"SECRET_NUMBER": str(value)}
-
-
-def guess(client, number: str, expected: bytes | None, *, why: str = "") -> bytes:
-    """Client sends the guess ``number`` (a line) and reads one reply line.
-
-    ``expected`` is the exact reply the spec demands (None: only that a line
-    comes back).  Raises Failure otherwise.
-    """
-    client.send(number.encode("utf-8") + b"\n")
-    reply = client.receive_line(timeout=WAIT)
-    shown = number if len(number) <= 40 else number[:20] + f"...({len(number)} characters)"
-    if not reply.endswith(b"\n"):
-        if not reply:
-            what = "the server closed the connection" if client.peer_closed else f"nothing in {WAIT:g} s"
-            raise Failure(f"client {client.name} guessed {shown!r} and got no reply ({what})",
-                          expected=show(expected) if expected else "one line",
-                          actual="nothing",
-                          help="Answer every guess with one line (ending in b'\\n') and keep the "
-                               "connection open for the client's next guess: for line in self.rfile: ...")
-        raise Failure(f"client {client.name}'s reply to {shown!r} does not end with a newline",
-                      expected=show(expected) if expected else "one line", actual=show(reply),
-                      help="Every reply is one line: end it with b'\\n'.")
-    if expected is not None and reply != expected:
-        raise Failure(f"client {client.name} guessed {shown!r}{why} and got the wrong reply",
-                      expected=show(expected) + f" ({MEANING[expected]})", actual=show(reply),
-                      help="The replies are exactly b'wrong\\n', b'right\\n' and b'secret found\\n'."
-                      if reply not in MEANING else HELP_STATE if expected == FOUND else
-                      "Compare the guess with the secret as numbers (int(line)), and read the secret "
-                      "from SECRET_NUMBER when it is set.")
-    return reply
-
+# random.seed values for the servers' sitecustomize.  With seed 3 the first draws of
+# random.randint(1, 100) are 31, 76, 70: no check's secret or guess relies on them.
+DEFAULT_SEED = 3
+# random_secret: (seed, first draws of randint(1, 100)).  23: 100, 38 (a secret drawn again
+# per connection changes);  63: 57, 57, 38 (it changes even when one draw came at start-up);
+# 139: 1, 89 (randrange(100), randint(0, 99): 0, outside 1..100).
+RANDOM_SEEDS = ((23, 100), (63, 57), (139, 1))
+SITE_DIR = "_grader_site"
+HOLD = 0.3  # seconds one_winner's servers hold a reply holding 'right' before sending it
 
 HELP_STATE = ("Once a client has found the secret, every later guess gets b'secret found\\n'. Keep "
               "'found' where every client sees it: in the server (a global or an attribute of the server "
               "object, guarded by a threading.Lock), not in the handler object (one per connection) and "
               "not in a forked child process (ForkingTCPServer: the parent never sees the child's "
-              "variables). Use ThreadingTCPServer.")
+              "variables). Use ThreadingTCPServer, or share it between processes (multiprocessing.Value).")
+HELP_LINES = ("TCP is a stream of bytes, not of messages: one recv() may return part of a line, or several "
+              "lines. Read lines (for line in self.rfile, or sock.makefile('rb')), or keep what recv() "
+              "returned in a buffer and answer each complete line in it, in order.")
 
 
-@check("starts and listens on a TCP port")
+# -- starting servers ------------------------------------------------------------------
+
+HOLD_RIGHT = """
+import socket as _socket
+import time as _time
+
+
+def _held(send):
+    def held(self, data, *args):
+        if len(data) < 256 and b"right" in bytes(data):
+            _time.sleep({hold!r})  # widen the moment between deciding 'right' and recording 'found'
+        return send(self, data, *args)
+    return held
+
+
+_socket.socket.send = _held(_socket.socket.send)
+_socket.socket.sendall = _held(_socket.socket.sendall)
+"""
+
+
+def site_source(*, seed: int, hold_right: float | None = None) -> str:
+    """The sitecustomize a server starts with: seeds random; ``hold_right`` (seconds) delays a reply with 'right'.
+
+    With ``hold_right``, every socket send of a short message holding b"right"
+    first sleeps that long (releasing the GIL; in a forked child too): a server
+    that sends 'right' before it records 'found' lets the other clients in.
+    """
+    lines = ['"""Put here by the grader: seeds random so that checks are repeatable."""',
+             "import random", f"random.seed({seed})"]
+    if hold_right is not None:
+        lines.append(HOLD_RIGHT.replace("{hold!r}", repr(hold_right)))
+    if isolation_mode() == "fallback":  # the fallback mode's own sitecustomize, which this one hides
+        lines.append((FALLBACK_SITE / "sitecustomize.py").read_text(encoding="utf-8"))
+    return "\n".join(lines) + "\n"
+
+
+def start(run, secret_value: int | None = None, *, seed: int = DEFAULT_SEED,
+          hold_right: float | None = None, timeout: float = 10.0) -> Server:
+    """Start the student's server (as ``run.start`` does) with a seeded random module.
+
+    ``secret_value`` is put in SECRET_NUMBER (None: not set).  The sitecustomize
+    goes in the server's own work directory, found through a relative PYTHONPATH
+    (the server runs there).  Raises Failure like ``Run.start``.
+    """
+    if run.cancelled.is_set():
+        raise Failure("the check ran out of time")
+    env = {"PYTHONPATH": SITE_DIR}
+    if isolation_mode() == "fallback":
+        env["PYTHONPATH"] += f":{FALLBACK_SITE}"
+    if secret_value is not None:
+        env["SECRET_NUMBER"] = str(secret_value)
+    server = Server(run.path, run.transcript, env=env)
+    run.servers.append(server)
+    site = server.workdir / SITE_DIR
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(site_source(seed=seed, hold_right=hold_right),
+                                           encoding="utf-8")
+    return server.start(timeout=timeout, port=PORT)
+
+
+def at_once(run, count: int, body) -> None:
+    """Call ``body(i)`` for i in range(count), in threads: each starts a server of its own.
+
+    In the fallback isolation mode servers share the host's ports, so the calls
+    run one after another, each server closed before the next starts.  The
+    first Failure raised is raised again.
+    """
+    if isolation_mode() != "namespaces":
+        for i in range(count):
+            body(i)
+            run.close()
+        return
+    errors: list[BaseException] = []
+
+    def one(i: int) -> None:
+        try:
+            body(i)
+        except BaseException as exc:  # noqa: BLE001 - raised again below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    failures = [e for e in errors if isinstance(e, Failure)]
+    if failures or errors:
+        raise (failures or errors)[0]
+
+
+# -- clients ------------------------------------------------------------------------
+
+def quote(text: str | bytes) -> str:
+    """A short quote of what a client sent (text where it is UTF-8, else bytes)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            return repr(text) if len(text) <= 40 else repr(text[:20]) + f"...({len(text)} bytes)"
+    return repr(text) if len(text) <= 40 else repr(text[:20]) + f"...({len(text)} characters)"
+
+
+def read_reply(client: Client, what: str, expected: str = "one line") -> bytes:
+    """The next line from the server, answering ``what`` (for the failure); Failure if none comes."""
+    reply = client.receive_line(timeout=WAIT)
+    if reply.endswith(b"\n"):
+        return reply
+    if not reply:
+        if client.peer_closed:
+            raise Failure(f"client {client.name} sent {what} and the server closed the connection "
+                          "without a reply", expected=expected, actual="the connection closed",
+                          help="Answer every guess with one line, and keep the connection open for the "
+                               "client's next guess: for line in self.rfile: ... (the loop ends when the "
+                               "client hangs up).")
+        raise Failure(f"client {client.name} sent {what} and got no reply in {WAIT:g} s",
+                      expected=expected, actual="nothing",
+                      help="Answer every guess with one line ending in b'\\n', as soon as its line "
+                           "has arrived.")
+    raise Failure(f"client {client.name}'s reply to {what} does not end with a newline",
+                  expected=expected, actual=show(reply),
+                  help="Every reply is one line: end it with b'\\n'.")
+
+
+def guess(client: Client, number: str | bytes, expected: bytes | None, *, why: str = "",
+          hint: str | None = None) -> bytes:
+    """Client sends the guess ``number`` and a newline and reads one reply line.
+
+    ``expected`` is the exact reply the spec demands (None: any line).  Raises
+    Failure otherwise, with ``hint`` (or a hint chosen from the reply).
+    """
+    data = (number.encode("utf-8") if isinstance(number, str) else number) + b"\n"
+    client.send(data)
+    want = show(expected) + f" ({MEANING[expected]})" if expected else "one line"
+    reply = read_reply(client, f"the guess {quote(number)}", want)
+    if expected is not None and reply != expected:
+        if hint is None:
+            if reply not in REPLIES and not reply.startswith(b"error"):
+                hint = ("The replies are exactly b'wrong\\n', b'right\\n' and b'secret found\\n' (lower "
+                        "case, one line each, nothing else).")
+            elif expected == FOUND:
+                hint = HELP_STATE
+            else:
+                hint = "Compare the guess with the secret as numbers: int(line) == secret."
+        raise Failure(f"client {client.name} guessed {quote(number)}{why} and got the wrong reply",
+                      expected=want, actual=show(reply), help=hint)
+    return reply
+
+
+def shut_write(client: Client) -> None:
+    """Half-close: the client will send nothing more (FIN), but still reads (socket.shutdown)."""
+    client.sock.shutdown(socket.SHUT_WR)
+    client.server.transcript.add(client.name, "shuts its sending side (sends nothing more)")
+
+
+# -- the checks -----------------------------------------------------------------------
+
+@check("starts and listens on a TCP port", spec=1)
 def starts(run):
-    run.start(env=secret(37))
+    start(run, 37)
 
 
-@check("listens on port 12093, as the spec says", depends="starts")
+@check("listens on port 12093 of 127.0.0.1, as the spec says", depends="starts", spec=1)
 def uses_port(run):
-    server = run.start(env=secret(37))
+    server = start(run, 37)
     if server.port != PORT:
         raise Failure(f"your server listens on port {server.port}",
                       expected=f"port {PORT}", actual=f"port {server.port}",
-                      help=f"Clients look for the server on port {PORT}: PORT = {PORT}.")
+                      help=f"Clients look for the server on port {PORT}: PORT = {PORT}, and no port "
+                           "from the command line or the environment.")
+    probe = Client(server, "P")
+    server.clients.append(probe)
+    host, server.host = server.host, "127.0.0.1"
+    try:
+        probe.connect()
+    except Failure:
+        raise Failure(f"client P could not connect to 127.0.0.1 port {PORT}; your server listens on "
+                      f"{host} only", expected=f"a connection to 127.0.0.1:{PORT}", actual="refused",
+                      help="Bind '' (every interface) or '127.0.0.1': ThreadingTCPServer(('', PORT), ...)."
+                      ) from None
+    finally:
+        server.host = host
+    probe.close()
 
 
-@check("answers wrong and right guesses (SECRET_NUMBER=37)", depends="starts")
+@check("uses SECRET_NUMBER as the secret when it is set", depends="starts", spec=2)
+def secret_from_env(run):
+    """Fails only on proof: another number than SECRET_NUMBER is right."""
+    server = start(run, 37)
+    a = server.client("A")
+    try:
+        first = guess(a, "37", None)
+    except Failure:
+        return  # no usable reply at all: several_guesses and answers_guesses say why
+    if first != WRONG:
+        return
+    for number in range(1, 101):
+        if number == 37:
+            continue
+        try:
+            reply = guess(a, str(number), None)
+        except Failure:
+            return
+        if reply == RIGHT:
+            raise Failure(f"with SECRET_NUMBER=37, client A's guess 37 got 'wrong' and its guess {number} "
+                          f"got 'right': your server's secret is {number}, not 37",
+                          expected="b'right\\n' for 37", actual=f"b'wrong\\n' for 37, b'right\\n' for {number}",
+                          help="When the environment variable SECRET_NUMBER is set, the secret is "
+                               "int(os.environ['SECRET_NUMBER']) (the grader sets it to know the secret); "
+                               "only without it use random.randint(1, 100).")
+        if reply != WRONG:
+            return
+
+
+@check("answers each of several guesses on one connection", depends="secret_from_env", spec=3)
+def several_guesses(run):
+    server = start(run, 81)
+    a = server.client("A")
+    for n, number in enumerate(("10", "20", "30")):
+        a.send(number + "\n")
+        reply = a.receive_line(timeout=WAIT)
+        if not reply:  # any bytes will do here: answers_guesses checks what they say
+            where = "first" if n == 0 else ("second" if n == 1 else "third")
+            what = "the server closed the connection" if a.peer_closed else f"nothing came in {WAIT:g} s"
+            raise Failure(f"client A's {where} guess on one connection, {number!r}, got no reply ({what})",
+                          expected="one line per guess", actual=what,
+                          help="A client sends several guesses on one connection: loop over its lines "
+                               "(for line in self.rfile: ...) until it hangs up, and end every reply "
+                               "with b'\\n'.")
+    a.close()
+
+
+@check("answers wrong, right and then secret found (SECRET_NUMBER=37)", depends="several_guesses", spec=4)
 def answers_guesses(run):
-    server = run.start(env=secret(37))
+    server = start(run, 37)
     a = server.client("A")
     guess(a, "12", WRONG, why=" (the secret is 37)")
+    for number in ("0", "150"):
+        guess(a, number, WRONG, why=" (the secret is 37)",
+              hint="0 and 150 are whole numbers, just not the secret: they are wrong, not errors "
+                   "(there is no range check in the spec).")
     a.close()
     b = server.client("B")
     guess(b, "73", WRONG, why=" (the secret is 37)")
-    guess(b, "37", RIGHT, why=" (the secret is 37; nobody had found it)")
+    b.send("37\n")
+    reply = read_reply(b, "the guess '37'", show(RIGHT))
+    if reply != RIGHT:
+        hint = ("The first right guess hears b'right\\n': test 'found' before you set it, e.g. "
+                "if found: secret found / elif guess == secret: found = True; right / else: wrong."
+                if reply == FOUND else
+                "Compare the guess with the secret as numbers: int(line) == secret."
+                if reply in REPLIES or reply.startswith(b"error") else
+                "The replies are exactly b'wrong\\n', b'right\\n' and b'secret found\\n'.")
+        raise Failure("client B guessed '37' (the secret is 37; nobody had found it) and got the wrong "
+                      "reply", expected=show(RIGHT) + f" ({MEANING[RIGHT]})", actual=show(reply), help=hint)
+    again = ("Test 'found' first: once the secret is found, every guess hears b'secret found\\n', also the "
+             "secret itself and also from the client that found it.")
+    guess(b, "37", FOUND, why=" again, after it had found the secret", hint=again)
+    guess(b, "5", FOUND, why=" after it had found the secret",
+          hint="Once the secret is found, every guess hears b'secret found\\n', whatever the number: not "
+               "b'wrong\\n'.")
     b.close()
 
 
-@check("once the secret is found, every later client gets 'secret found'", depends="answers_guesses")
+@check("once the secret is found, every other client hears 'secret found'", depends="answers_guesses",
+       spec=6)
 def found_for_everyone(run):
-    server = run.start(env=secret(64))
+    server = start(run, 64)
     a = server.client("A")
     guess(a, "64", RIGHT, why=" (the secret is 64)")
     a.close()
-    for name, number in (("B", "64"), ("C", "3"), ("D", "64")):
+    for name, number in (("B", "64"), ("C", "3")):
         client = server.client(name)
         guess(client, number, FOUND, why=" after client A had found the secret")
         client.close()
 
 
-@check("answers several guesses on one connection", depends="answers_guesses", hidden=True)
-def several_guesses(run):
-    server = run.start(env=secret(81))
+@check("reads the number in every form: spaces, tabs, a sign, zeros in front, \\r\\n",
+       depends="answers_guesses", spec=3, hidden=True)
+def number_forms(run):
+    server = start(run, 37)
     a = server.client("A")
-    for number, reply in (("10", WRONG), ("20", WRONG), ("81", RIGHT), ("81", FOUND), ("5", FOUND)):
-        guess(a, number, reply, why=" (the secret is 81), on the same connection")
+    forms = (
+        (" 5", "Spaces around the number are allowed: int() ignores them (int(' 5') == 5). Strip the line "
+               "before you test it (isdigit(), a regular expression), or just use int() and catch ValueError."),
+        ("5  ", None), ("\t5\t", None),
+        ("5\r", "Some clients (telnet, Windows) end lines with b'\\r\\n': strip the whitespace, as int() does."),
+        ("-5", "-5 is a whole number (not the secret, so it is wrong): '-5'.isdigit() is False. Use int() "
+               "and catch ValueError instead."),
+        ("+5", None), ("005", "Zeros in front are allowed: int('005') == 5."),
+    )
+    last_hint = None
+    for form, hint in forms:
+        last_hint = hint or last_hint
+        guess(a, form, WRONG, why=" (a whole number; the secret is 37)", hint=last_hint)
+    a.send(" +037 \n")
+    reply = read_reply(a, "the guess ' +037 '", show(RIGHT))
+    if reply != RIGHT:
+        hint = "' +037 ' is the number 37: compare numbers, int(line) == secret, not text."
+        if reply.startswith(b"error"):
+            hint = ("' +037 ' is a whole number: a sign, zeros in front and spaces around are allowed. " +
+                    "Use int(line) and catch ValueError.")
+        raise Failure("client A guessed ' +037 ' (the secret is 37, written with a sign, a zero and spaces) "
+                      "and got the wrong reply", expected=show(RIGHT), actual=show(reply), help=hint)
     a.close()
 
 
-@check("serves clients at the same time", depends="answers_guesses", hidden=True)
-def concurrent_guessers(run):
-    server = run.start(env=secret(50))
-    a = server.client("A")
-    guess(a, "1", WRONG)
-    try:
-        guess(server.client("B"), "2", WRONG, why=" while client A was still connected")
-    except Failure as failure:
-        failure.help = ("Serve every client in a thread of its own (ThreadingTCPServer): a plain TCPServer "
-                        "serves client A until A hangs up, and B waits.")
-        raise
-    others = [server.client(name) for name in "CDEFGH"]
-    for n, client in enumerate(others):
-        client.send(f"{10 + n}\n")
-    errors: list[Failure] = []
-
-    def answer(client, n):
-        reply = client.receive_line(timeout=WAIT)
-        if reply != WRONG:
-            errors.append(Failure(f"client {client.name} guessed {10 + n} at the same time as five others "
-                                  "and did not get its reply", expected=show(WRONG), actual=show(reply),
-                                  help="Serve every client in a thread of its own (ThreadingTCPServer)."))
-
-    threads = [threading.Thread(target=answer, args=(c, n), daemon=True) for n, c in enumerate(others)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(WAIT + 5)
-    if errors:
-        raise errors[0]
-    guess(a, "3", WRONG, why=" (A's second guess, after the others)")
-
-
-@check("answers malformed guesses with an error line and goes on", depends="answers_guesses",
-       hidden=True)
+@check("answers malformed lines with one error line and goes on", depends="answers_guesses",
+       spec=5, hidden=True)
 def malformed_guesses(run):
-    server = run.start(env=secret(42))
+    server = start(run, 42)
     a = server.client("A")
-    for bad in ("abc", "", "4.5", "forty-two"):
-        reply = guess(a, bad, None)
+    bad_lines = ("abc", "", "4.5", "forty-two", "   ", "4 2", b"\xff\xfe4\xc0", "quarante-deux \u00e9")
+    for bad in bad_lines:
+        try:
+            reply = guess(a, bad, None)
+        except Failure as failure:
+            failure.help = ("A line that is not a whole number must not end the handler: int() raises "
+                            "ValueError (decode() raises UnicodeDecodeError, a ValueError too): catch it, "
+                            "reply with one line starting with 'error', and go on reading lines.")
+            raise
         if not reply.startswith(b"error"):
-            raise Failure(f"client A sent {bad!r}, which is not a whole number, and did not get an error line",
-                          expected="a line starting with 'error', e.g. b'error: send a whole number\\n'",
-                          actual=show(reply),
-                          help="int(line) raises ValueError for such a line: catch it and reply with a "
-                               "line that starts with 'error'.")
+            hint = ("int(line) raises ValueError for such a line: catch it and reply with one line that "
+                    "starts with 'error'.")
+            if reply not in REPLIES and bad != bad_lines[0]:
+                raise Failure(f"client A sent {quote(bad)} and got {show(reply)}: no reply of the spec. Was it "
+                              "the second line of the reply to the line before?",
+                              expected="one line starting with 'error' for each malformed line",
+                              actual=show(reply),
+                              help="Answer a malformed line with exactly one line, e.g. b'error: send a whole "
+                                   "number\\n': every line you send is read as the reply to one guess.")
+            if isinstance(bad, bytes):
+                hint = ("Bytes that are not UTF-8 raise UnicodeDecodeError (a ValueError) in decode(): "
+                        "catch it, or read bytes and call int() on them (int(b' 42\\n') == 42).")
+            raise Failure(f"client A sent {quote(bad)}, which is not a whole number, and did not get an "
+                          "error line", expected="a line starting with 'error', e.g. "
+                          "b'error: send a whole number\\n'", actual=show(reply), help=hint)
     guess(a, "1" + "0" * 40, WRONG, why=" (a whole number, just not the secret 42)")
-    reply = guess(a, "9" * 5000, None)
-    if reply != WRONG and not reply.startswith(b"error"):
-        raise Failure("client A guessed a number with 5000 digits and got neither 'wrong' nor an error line",
-                      expected="b'wrong\\n' or a line starting with 'error'", actual=show(reply),
+    reply = guess(a, "42", None)
+    if reply != RIGHT:
+        hint = ("Send exactly one line for each guess, also for an error: an extra line is taken as the "
+                "reply to the next guess." if reply.startswith(b"error") or reply not in REPLIES else
+                "Compare the guess with the secret as numbers.")
+        raise Failure("client A guessed '42' (the secret) after the malformed lines and got the wrong reply",
+                      expected=show(RIGHT), actual=show(reply), help=hint)
+    reply = guess(a, "9" * 5000, None)  # last: a server that cuts it in pieces answers each (line_framing)
+    if reply != FOUND and not reply.startswith(b"error"):
+        raise Failure("client A guessed a number with 5000 digits and got neither 'secret found' nor an error "
+                      "line", expected="b'secret found\\n' (the secret was found) or a line starting with "
+                      "'error'", actual=show(reply),
                       help="Python refuses int() of more than 4300 digits (ValueError): reply with an "
                            "error line.")
-    guess(a, " 42 ", RIGHT, why=" after the malformed guesses (the secret is 42)")
-    server.require_alive("after the malformed guesses")
+    server.require_alive("after the malformed lines")
 
 
-@check("picks the secret from 1 to 100 when SECRET_NUMBER is not set", depends="answers_guesses",
-       hidden=True)
-def random_secret(run):
-    server = run.start()
-    g = server.client("G")
-    found_at = None
-    for number in range(1, 101):
-        reply = guess(g, str(number), None)
-        if reply == RIGHT:
-            found_at = number
-            break
+@check("reads lines however the bytes arrive: several in one piece, or one in pieces",
+       depends="malformed_guesses", spec=3, hidden=True)
+def line_framing(run):
+    server = start(run, 37)
+    a = server.client("A")
+    a.send(b"12\nabc\n13\n")
+    for sent, want in (("12", WRONG), ("abc", b"error"), ("13", WRONG)):
+        reply = read_reply(a, f"'12\\nabc\\n13\\n' in one piece (three lines) and waited for the reply to {sent!r}",
+                           show(want) if want != b"error" else "a line starting with 'error'")
+        if not reply.startswith(want):
+            raise Failure(f"client A sent three lines in one piece, '12\\nabc\\n13\\n', and the reply to "
+                          f"{sent!r} was wrong", expected=show(want) if want != b"error" else "an error line",
+                          actual=show(reply), help=HELP_LINES)
+    # The piece "3" travels with the whole guess "5": the reply to 5 proves the server has read it.
+    a.send(b"5\n3")
+    reply = read_reply(a, "'5\\n3' (the guess 5, and the start of the next line)", show(WRONG))
+    if reply != WRONG:
+        raise Failure("client A sent '5\\n3' (the guess 5 and the first digit of the next guess) and the "
+                      "reply to 5 was wrong", expected=show(WRONG), actual=show(reply), help=HELP_LINES)
+    a.send(b"7\n")
+    reply = read_reply(a, "'7\\n', the end of the line '37'", show(RIGHT))
+    if reply != RIGHT:
+        raise Failure("client A sent the guess 37 in two pieces, '3' (after '5\\n') and then '7\\n', and "
+                      "did not get 'right'", expected=show(RIGHT) + " (for the line '37')",
+                      actual=show(reply), help=HELP_LINES)
+    # A two-byte UTF-8 character cut in the middle: "\xc3" comes with the guess 9, "\xa9" later.
+    a.send(b"9\n\xc3")
+    reply = read_reply(a, "'9\\n\\xc3' (the guess 9 and half of the character '\u00e9')", show(FOUND))
+    if reply != FOUND:
+        raise Failure("client A sent '9\\n' and the first byte of '\u00e9' in one piece, and the reply to 9 "
+                      "was wrong", expected=show(FOUND), actual=show(reply), help=HELP_LINES)
+    a.send(b"\xa9\n")
+    reply = read_reply(a, "the second byte of '\u00e9' and '\\n' (the line '\u00e9')", "an error line")
+    if not reply.startswith(b"error"):
+        raise Failure("client A sent the line '\u00e9' cut inside its UTF-8 bytes, and did not get one error "
+                      "line for it", expected="a line starting with 'error'", actual=show(reply),
+                      help="Decode whole lines, not what one recv() returned: a character's bytes may arrive "
+                           "in two pieces. " + HELP_LINES)
+    server.require_alive("after the lines in pieces")
+
+
+@check("answers an unfinished last line when the client closes, then closes too",
+       depends="answers_guesses", spec=3, hidden=True)
+def last_line_at_close(run):
+    server = start(run, 37)
+    a = server.client("A")
+    guess(a, "5", None)
+    a.send(b"37")
+    shut_write(a)
+    reply = a.receive_line(timeout=WAIT)
+    if not reply.endswith(b"\n"):
+        raise Failure("client A sent '37' without a newline and closed its sending side, and got no reply "
+                      "line", expected=show(RIGHT) + " for the last guess, 37", actual=show(reply) if reply
+                      else ("the connection closed" if a.peer_closed else "nothing"),
+                      help="When the client closes, what is left after the last newline is its last guess: "
+                           "answer it before closing (for line in self.rfile does; with recv(), answer "
+                           "what is left in the buffer when recv() returns b'').")
+    if reply != RIGHT:
+        raise Failure("client A's last guess, '37' (the secret) without a newline, got the wrong reply",
+                      expected=show(RIGHT), actual=show(reply),
+                      help="Compare the guess with the secret as numbers.")
+    rest = a.receive_until_closed(timeout=WAIT)
+    if not a.peer_closed:
+        raise Failure(f"client A closed its side and the server did not close the connection within {WAIT:g} s",
+                      expected="the server closes the connection", actual="still open" + (
+                          f" (it sent {show(rest)})" if rest else ""),
+                      help="recv() returning b'' (or the end of self.rfile) means the client is done: "
+                           "close the connection (leaving the handler does, in socketserver).")
+
+
+@check("serves clients at the same time", depends="answers_guesses", spec=7, hidden=True)
+def concurrent_guessers(run):
+    server = start(run, 50)
+    a = server.client("A")
+    guess(a, "1", WRONG)
+    help_threads = ("Serve every client in a thread of its own (ThreadingTCPServer): a plain TCPServer "
+                    "serves client A until A hangs up, and B waits.")
+    try:
+        b = server.client("B")
+        guess(b, "2", WRONG, why=" while client A was still connected")
+    except Failure as failure:
+        failure.help = help_threads
+        raise
+    others = [server.client(name) for name in "CDEFGHIJ"]
+    for n, client in enumerate(others):
+        client.send(f"{10 + n}\n")
+    for n, client in enumerate(others):
+        reply = client.receive_line(timeout=WAIT)
         if reply != WRONG:
-            raise Failure(f"guess {number}, with no SECRET_NUMBER set, did not get 'wrong' or 'right'",
-                          expected=show(WRONG) + " or " + show(RIGHT), actual=show(reply),
-                          help="Without SECRET_NUMBER, pick secret = random.randint(1, 100) once, when "
-                               "the server starts.")
-    g.close()
-    if found_at is None:
-        raise Failure("no guess from 1 to 100 was right (no SECRET_NUMBER set)",
-                      expected="exactly one of 1, 2, ..., 100 is right", actual="all were wrong",
-                      help="Without SECRET_NUMBER, pick secret = random.randint(1, 100) (1 and 100 "
-                           "included) once, when the server starts.")
+            raise Failure(f"client {client.name} guessed {10 + n} at the same time as seven others, with A "
+                          "and B connected, and did not get its reply", expected=show(WRONG),
+                          actual=show(reply) if reply else "nothing",
+                          help="Serve every client at once, however many: a thread (or process) each, "
+                               "not a fixed pool.")
+    a.send(b"1")  # half a line: A is in the middle of its next guess
+    try:
+        k = server.client("K")
+        guess(k, "3", WRONG, why=" while client A had sent half a line ('1', no newline yet)")
+    except Failure as failure:
+        failure.help = ("Never wait for one client's line while others wait: a recv() that waits for the "
+                        "rest of A's line stops a selectors or asyncio loop. Read what is there, keep "
+                        "it, and go back to the loop (or use a thread per client).")
+        raise
+    guess(a, "2", WRONG, why=" (the end of the line '12')")
+
+
+@check("only one client hears 'right', even when several send the secret at once",
+       depends="concurrent_guessers", spec=6, hidden=True)
+def one_winner(run):
+    servers, clients = 1, 8
+    secret_value = 55
+
+    def race(k: int) -> None:
+        server = start(run, secret_value, hold_right=HOLD)
+        suffix = f"{k + 1}" if servers > 1 else ""
+        group = [server.client(chr(ord("A") + i) + suffix) for i in range(clients)]
+        idle = server.client("Y" + suffix)  # connected before the secret is found; does not race
+        for c in group + [idle]:  # every handler is running and waits for a line
+            guess(c, "1", WRONG, why=f" (the secret is {secret_value})")
+        for c in group:  # back to back: the guesses arrive at the same moment
+            try:
+                c.sock.send(b"55\n")
+            except OSError:
+                pass  # the reply read below says what happened
+        for c in group:
+            c.server.transcript.add(c.name, "sends '55\\n' (all clients at once)")
+        replies = {c.name: read_reply(c, "the secret '55' (all clients at once)", "one line") for c in group}
+        shown = ", ".join(f"{n}: {show(r)}" for n, r in replies.items())
+        winners = [name for name, reply in replies.items() if reply == RIGHT]
+        guess(idle, "3", FOUND, why=" after the others had sent the secret (Y had connected before, and "
+                                   "stayed connected)",
+              hint="A client that connected before the secret was found must hear b'secret found\\n' "
+                   "afterwards too: read 'found' when you answer a guess, not once when the client "
+                   "connects. " + HELP_STATE)
+        late = server.client("Z" + suffix)
+        guess(late, "55", FOUND, why=" after the others had sent the secret", hint=HELP_STATE)
+        if len(winners) > 1:
+            raise Failure(f"{len(group)} clients sent the secret 55 at the same moment, and "
+                          f"{len(winners)} of them ({', '.join(winners)}) heard 'right'",
+                          expected="exactly one b'right\\n', every other client b'secret found\\n'",
+                          actual=shown,
+                          help="Two handlers both saw found == False before either set it (the grader "
+                               f"made sending 'right' take {HOLD:g} s, to show it every time). Test and set "
+                               "'found' in one step under a lock, and decide the reply inside it: "
+                               "with lock: if found: ... elif guess == secret: found = True; reply = right. "
+                               "Set 'found' before sending the reply, never after.")
+        if not winners:
+            raise Failure("clients sent the secret 55 at the same moment and none heard 'right'",
+                          expected="exactly one b'right\\n'", actual=shown,
+                          help="The first of them to be judged hears b'right\\n', the others b'secret found\\n'.")
+        bad = {n: r for n, r in replies.items() if r not in (RIGHT, FOUND)}
+        if bad:
+            name, reply = next(iter(bad.items()))
+            raise Failure(f"client {name} sent the secret 55 at the same moment as client {winners[0]}, "
+                          f"which heard 'right', and got {show(reply)}",
+                          expected=show(FOUND), actual=show(reply), help=HELP_STATE)
+
+    at_once(run, servers, race)
+
+
+@check("picks the secret from 1 to 100 once, at start, when SECRET_NUMBER is not set",
+       depends="answers_guesses", spec=2, hidden=True)
+def random_secret(run):
+    secrets: dict[int, int] = {}
+
+    def one(k: int) -> None:
+        seed, expect = RANDOM_SEEDS[k]
+        server = start(run, None, seed=seed)
+        first, second = server.client(f"S{k + 1}a"), None
+        wrong = set()
+        for number in [n for n in range(1, 101) if n != expect]:
+            reply = guess(first, str(number), None)
+            if reply == RIGHT:
+                secrets[k] = number
+                return
+            if reply != WRONG:
+                raise Failure(f"client {first.name} guessed {number}, with no SECRET_NUMBER set, and got "
+                              "neither 'wrong' nor 'right'", expected=show(WRONG) + " or " + show(RIGHT),
+                              actual=show(reply), help="Nobody has found the secret yet: every guess but "
+                                                       "the secret is wrong.")
+            wrong.add(number)
+        first.close()
+        second = server.client(f"S{k + 1}b")
+        for number in [expect] + sorted(wrong):
+            reply = guess(second, str(number), None)
+            if reply == RIGHT:
+                if number in wrong:
+                    raise Failure(f"with no SECRET_NUMBER set, client {first.name} heard 'wrong' for "
+                                  f"{number}, then client {second.name} heard 'right' for {number}: nobody "
+                                  "had found it in between, so the secret changed between the connections",
+                                  expected=f"b'wrong\\n' for {number} from every client until it is found",
+                                  actual=f"b'wrong\\n' to {first.name}, b'right\\n' to {second.name}",
+                                  help="Pick the secret once, when the server starts (a global, or an "
+                                       "attribute of the server), not in handle() or for each client.")
+                secrets[k] = number
+                return
+        raise Failure(f"with no SECRET_NUMBER set, every number from 1 to 100 got 'wrong' (client "
+                      f"{first.name} tried 99 of them, client {second.name} all 100)",
+                      expected="one of 1, 2, ..., 100 is right", actual="all were wrong",
+                      help="The secret is random.randint(1, 100): 1 and 100 included, never 0 "
+                           "(random.randrange(100) and random.randint(0, 99) can give 0). Pick it once, "
+                           "when the server starts.")
+
+    at_once(run, len(RANDOM_SEEDS), one)
+    if len(set(secrets.values())) == 1:
+        value = next(iter(secrets.values()))
+        raise Failure(f"with no SECRET_NUMBER set, the secret was {value} in each of {len(secrets)} "
+                      "starts of your server", expected="a random secret each time",
+                      actual=f"{value} every time",
+                      help="Without SECRET_NUMBER, the secret is random.randint(1, 100): not a fixed "
+                           "number (os.environ.get('SECRET_NUMBER', 42) fixes it).")

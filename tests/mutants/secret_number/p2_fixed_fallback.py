@@ -1,0 +1,40 @@
+"""Falls back to a fixed secret, 42, when SECRET_NUMBER is not set, instead of a random one.
+
+spec: 2
+fails: random_secret
+"""
+import os
+import threading
+from socketserver import StreamRequestHandler, ThreadingTCPServer
+
+PORT = 12093
+SECRET = int(os.environ.get("SECRET_NUMBER", 42))
+found = False
+lock = threading.Lock()
+
+
+class Handler(StreamRequestHandler):
+    def handle(self):
+        global found
+        for line in self.rfile:
+            try:
+                guess = int(line)
+            except ValueError:
+                self.wfile.write(b"error: send a whole number\n")
+                continue
+            with lock:
+                if found:
+                    reply = b"secret found\n"
+                elif guess == SECRET:
+                    found = True
+                    reply = b"right\n"
+                else:
+                    reply = b"wrong\n"
+            self.wfile.write(reply)
+
+
+if __name__ == "__main__":
+    ThreadingTCPServer.allow_reuse_address = True
+    ThreadingTCPServer.daemon_threads = True
+    with ThreadingTCPServer(("", PORT), Handler) as server:
+        server.serve_forever()

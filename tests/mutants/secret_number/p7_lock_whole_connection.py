@@ -1,0 +1,41 @@
+"""A ThreadingTCPServer whose handler holds the game's lock for the whole connection: threads, but one client at a time.
+
+spec: 7
+fails: concurrent_guessers
+"""
+import os
+import random
+import threading
+from socketserver import StreamRequestHandler, ThreadingTCPServer
+
+PORT = 12093
+SECRET = int(os.environ.get("SECRET_NUMBER", random.randint(1, 100)))
+found = False
+lock = threading.Lock()
+
+
+class Handler(StreamRequestHandler):
+    def handle(self):
+        global found
+        with lock:  # "no two clients change found at once"
+            for line in self.rfile:
+                try:
+                    guess = int(line)
+                except ValueError:
+                    self.wfile.write(b"error: send a whole number\n")
+                    continue
+                if found:
+                    reply = b"secret found\n"
+                elif guess == SECRET:
+                    found = True
+                    reply = b"right\n"
+                else:
+                    reply = b"wrong\n"
+                self.wfile.write(reply)
+
+
+if __name__ == "__main__":
+    ThreadingTCPServer.allow_reuse_address = True
+    ThreadingTCPServer.daemon_threads = True
+    with ThreadingTCPServer(("", PORT), Handler) as server:
+        server.serve_forever()
