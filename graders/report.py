@@ -77,11 +77,11 @@ def _notebook_state(root: Path, assignment: str, student: str) -> dict | None:
 
 def collect(root: Path, assignment: str) -> list[Submission]:
     """Every submitted (or graded) student's :class:`Submission` of ``assignment``, by student id."""
-    from nbgrader.api import Gradebook, MissingEntry
     root = Path(root)
     students = {p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir()}
     scores: dict[str, tuple[float, float]] = {}
     if (root / "gradebook.db").exists():
+        from nbgrader.api import Gradebook, MissingEntry
         with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
             try:
                 scores = {s.student.id: (s.score, s.max_score) for s in gb.assignment_submissions(assignment)}
@@ -205,7 +205,8 @@ def _section(assignment: str, subs: list[Submission]) -> str:
                      + f"<td>{tally['fail']}</td><td>{tally['skip']}</td><td>{tally['error']}</td>"
                      f"<td>{common}</td></tr>")
     table.append("</table>")
-    parts.append(_chart(assignment, subs, counts))
+    if scored:
+        parts.append(_chart(assignment, subs, counts))
     parts.append("<h3>Checks</h3>" + "".join(table))
     if spec.spec:
         rows = ["<table class='spec'><tr><th>spec point</th><th>submissions passing all its checks</th></tr>"]
@@ -277,11 +278,15 @@ def write_report(root: Path, assignment_names: list[str]) -> Path:
     return out
 
 
+def assignments_in(root: Path) -> list[str]:
+    """The assignments (in the workbook's order) that have submissions in the course ``root``."""
+    return [n for n in assignments.available() if any((Path(root) / "submitted").glob(f"*/{n}"))]
+
+
 def main(args: argparse.Namespace) -> int:
     """``python -m graders report [ASSIGNMENT...] --root DIR``."""
     root = Path(args.root)
-    names = args.assignments or [n for n in assignments.available()
-                                 if any((root / "submitted").glob(f"*/{n}"))]
+    names = args.assignments or assignments_in(root)
     out = write_report(root, names)
     print(f"class report: {out}\nper check results: {root / 'check_results.csv'}")
     return 0

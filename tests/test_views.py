@@ -12,6 +12,7 @@ report.png (the class report) in tests/test_autograde.py.
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,20 @@ def test_old_json_without_events_still_loads():
     assert '"events"' not in text
     loaded = Report.from_json(text)
     assert loaded.results[0].events == [] and "starts" in page(loaded)
+
+
+def test_class_report_lists_failed_gradings_with_their_reasons(tmp_path):
+    from graders.report import write_report
+    for student in ("alice", "bob"):
+        (tmp_path / "submitted" / student / "clock").mkdir(parents=True)
+    (tmp_path / ".graders").mkdir()
+    (tmp_path / ".graders" / "clock.json").write_text(json.dumps({  # as graders.batch records them
+        "bob": {"student": "bob", "status": "failed", "reason": "nbgrader did not finish within 900 s",
+                "seconds": 900.0}}))
+    page_text = write_report(tmp_path, ["clock"]).read_text()
+    failed = page_text.split("Failed gradings and notes")[1]
+    assert "bob" in failed and "FAILED" in failed and "nbgrader did not finish within 900 s" in failed
+    assert "alice" in failed and "not graded" in failed.lower()
+    rows = (tmp_path / "check_results.csv").read_text().splitlines()
+    assert rows[0] == "student,assignment,check,status,seconds"
+    assert "bob,clock,starts,not graded," in rows and "alice,clock,starts,not graded," in rows
