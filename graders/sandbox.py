@@ -404,7 +404,8 @@ class Sandbox:
             self.close()
             raise SandboxError(f"the jail did not report in: {exc}; output: {output!r}") from exc
         finally:
-            self._listener.close()
+            if self._listener is not None:  # close() above has closed it already
+                self._listener.close()
             self._listener = None
         deadline = time.monotonic() + timeout
         while True:
