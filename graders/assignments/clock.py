@@ -16,10 +16,11 @@ names the points it verifies (``spec=``).  Decisions written into that spec:
 How the time- and race-dependent points are verified without luck:
 
 * "the moment it answers": ``time.ctime()`` has whole seconds, so a check
-  waits (at most 1 s) for the wall clock's next whole second before the
-  question is complete and requires a stamp no earlier than that second; a
-  correct stamp is never earlier than floor(time asked) nor later than
-  floor(time answered).  Servers run with ``TZ`` set to UTC+05:30, so a
+  waits (at most 1 s) for the clock's next whole second before the question
+  is complete and requires a stamp no earlier than that second; a correct
+  stamp is never earlier than the second ctime() showed when the client
+  asked (C's ``time(NULL)``, a coarse clock that may lag ``time.time()`` by
+  a tick: :func:`ctime_clock`) nor later than floor(time answered).  Servers run with ``TZ`` set to UTC+05:30, so a
   server that answers in UTC (``gmtime``, ``utcnow``) is 5 h 30 min off.
 * "nothing yet" (no answer before the last byte, nothing after the 24 bytes,
   no close): instead of a window of silence, :func:`wait_idle` waits until
@@ -56,7 +57,7 @@ PORT = 12091
 QUESTION = "What is the time?".ljust(25).encode("ascii")
 CTIME_BYTES = 24
 ANSWER_TIMEOUT = 5.0  # seconds a server gets to answer a complete question
-IDLE_TIMEOUT = 2.0  # seconds to wait for the server to settle before judging "nothing (more) came"
+IDLE_TIMEOUT = 5.0  # seconds to wait for the server to settle before judging "nothing (more) came"
 QUIET_WINDOW = 0.5  # seconds of silence that stand in for wait_idle where /proc cannot be read
 TZ = "IST-5:30"  # the servers' time zone (POSIX TZ, no tz database needed): local = UTC + 5:30
 TZ_OFFSET = 5 * 3600 + 30 * 60  # seconds east of UTC
@@ -97,11 +98,33 @@ def parse_ctime(data: bytes) -> int | None:
 CTIME_SHAPE = re.compile(rb"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}")
 
 
+def looks_like_time(text: bytes) -> bool:
+    """True for 24 bytes that are a date and time, just not ctime()'s text of it (e.g. 'Nov 03')."""
+    try:
+        time.strptime(text.decode("ascii"), "%a %b %d %H:%M:%S %Y")
+        return True
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
+def ctime_clock() -> int:
+    """The whole seconds ``time.ctime()`` would show now: C's ``time(NULL)``.
+
+    Not ``floor(time.time())``: glibc's ``time()`` reads the kernel's coarse
+    clock, which may lag ``clock_gettime(CLOCK_REALTIME)`` by a tick, so just
+    after a second begins a correct server may still stamp the second before.
+    (``time.gmtime()`` without an argument calls ``time(NULL)``, as ctime() does.)
+    """
+    return calendar.timegm(time.gmtime())
+
+
 def next_second() -> int:
-    """Wait (at most 1 s) until the wall clock reaches its next whole second; return that second."""
-    boundary = math.floor(time.time()) + 1
+    """Wait (about 1 s at most) until ctime()'s clock reaches its next whole second; return that second."""
+    boundary = ctime_clock() + 1
     while (left := boundary - time.time()) > 0:
         time.sleep(left)  # time itself must pass: ctime() has whole seconds
+    while ctime_clock() < boundary:
+        time.sleep(0.001)  # the coarse clock catches up within a tick or two
     return boundary
 
 
@@ -307,15 +330,17 @@ STALE_HELP = ("Call ctime() in the handler, after the whole question has arrived
               "cached from an earlier client.")
 
 
-def require_answer(server: Server, client: Client, reply: bytes, earliest: float, answered: float, *,
+def require_answer(server: Server, client: Client, reply: bytes, earliest: int, answered: float, *,
                    context: str = "", stale: str = "", stale_help: str = STALE_HELP) -> None:
-    """``reply`` must be exactly the server's ctime() text, of a second in [floor(earliest), answered].
+    """``reply`` must be exactly the server's ctime() text, of a second in [earliest, answered].
+
+    ``earliest`` is a :func:`ctime_clock` reading (whole seconds) taken before the client asked.
 
     ``context`` says what the client did, for the rationale; ``stale`` explains
     the lower bound.  Raises Failure with a hint about the bug seen.
     """
     who = client.name
-    floor = math.floor(earliest)
+    floor = int(earliest)
     example = local_ctime(time.time()).encode()
     if not reply:
         require_alive(server, f"when client {who} asked{context}")
@@ -339,6 +364,11 @@ def require_answer(server: Server, client: Client, reply: bytes, earliest: float
                            "with an earlier client, or not calling accept()?")
     text = reply[:CTIME_BYTES]
     stamp = parse_ctime(text)
+    if stamp is None and looks_like_time(text):
+        raise Failure(f"client {who} got a time, but not in time.ctime()'s exact format{context}",
+                      expected=show(local_ctime(answered).encode()), actual=show(reply),
+                      help="Send time.ctime() itself, not strftime() or str(datetime): ctime() pads the day "
+                           "of the month with a space ('Nov  3'), not a zero, and has no fractions.")
     if stamp is None:
         found = CTIME_SHAPE.search(reply)
         if found:
@@ -376,7 +406,7 @@ def require_answer(server: Server, client: Client, reply: bytes, earliest: float
 
 def ask_and_check(server: Server, name: str, **kwargs) -> Client:
     """Client ``name`` connects and asks; its reply must be the current ctime() text."""
-    earliest = time.time()
+    earliest = ctime_clock()
     client = connect(server, name, kwargs.get("context", "").strip())
     reply, answered = ask(server, client)
     require_answer(server, client, reply, earliest, answered, **kwargs)
@@ -460,24 +490,28 @@ def closes_connection(run):
                            "from handle() and do not read again.")
 
 
+CLIENTS = "BCDEFGHI"  # several_clients: more than a server "for testing" would serve before it stops
+
+
 @check("serves several clients one after another", depends="answers_question", hidden=True, spec=4)
 def several_clients(run):
     server = start(run)
-    earliest = time.time()  # the time may be the same for all three: only later than this
-    for name, context in (("B", ""), ("C", " after client B"), ("D", " after clients B and C")):
-        client = connect(server, name, context.replace(" after", "after serving") or "")
+    earliest = ctime_clock()  # the clients may all get the same second: no earlier than this
+    for count, name in enumerate(CLIENTS):
+        context = f" after {count} other clients" if count else ""
+        client = connect(server, name, f"after serving {count} client{'s' if count != 1 else ''}")
         reply, answered = ask(server, client)
         require_answer(server, client, reply, earliest, answered, context=context)
         client.close()
     wait_idle(server)
-    require_alive(server, "after serving three clients")
+    require_alive(server, f"after serving {len(CLIENTS)} clients")
 
 
 @check("waits for the whole 25-byte question, in pieces, before answering", depends="answers_question",
        hidden=True, spec=2)
 def waits_for_whole_question(run):
     server = start(run)
-    earliest = time.time()
+    earliest = ctime_clock()
     send_in_pieces(server, connect(server, "A"), [1, 24], earliest)
 
 
@@ -548,6 +582,6 @@ def hang_up_midway(server: Server) -> None:
 def question_per_client(run):
     server = start(run)
     hang_up_midway(server)
-    earliest = time.time()
+    earliest = ctime_clock()
     send_in_pieces(server, connect(server, "A"), [24], earliest,
                    context=" from client A (client R had sent 7 bytes before it hung up)")
