@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak lab course notebooks bench bench-selfcheck bench-concurrency screenshots clean venv
+.PHONY: demo test soak lab course hub notebooks bench bench-selfcheck bench-concurrency screenshots clean venv
 
 venv: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,cluster]'
+	$(BIN)/python -m pip install --quiet -e '.[test,cluster,lab,hub]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -40,6 +40,18 @@ COURSE ?= build/course
 course: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	$(BIN)/python -m graders course init $(COURSE) --lab
+
+# A JupyterHub for a class (graders/hub.py, docs/course.md "On a JupyterHub"): the course in
+# $(COURSE), local Unix users log in with their passwords.  As root:
+#   make hub INSTRUCTOR=teacher STUDENTS="alice bob" [HUB_PORT=8000] [HUB_IP=127.0.0.1]
+INSTRUCTOR ?= $(SUDO_USER)
+STUDENTS ?=
+HUB_PORT ?= 8000
+HUB_IP ?= 127.0.0.1
+hub: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab,hub]'
+	$(BIN)/python -m graders.hub $(COURSE) --ip $(HUB_IP) --port $(HUB_PORT) \
+		$(addprefix --instructor ,$(INSTRUCTOR)) $(addprefix --student ,$(STUDENTS))
 
 notebooks: $(STAMP)
 	$(BIN)/python -m graders release

@@ -1,0 +1,243 @@
+"""The course on a real JupyterHub (graders/hub.py, ``make hub``).
+
+A real hub on 127.0.0.1 (free ports) behind configurable-http-proxy, with two
+local Unix users this test creates (useradd, chpasswd; removed at the end): an
+instructor and a student.  Both log in over HTTP with their passwords (PAM),
+their JupyterLab servers start as themselves, and a course round runs through
+those servers' HTTP APIs, as the nbgrader lab extensions call them:
+Formgrader generates and releases ``clock``; the student's *Assignments* tab
+fetches it, the student saves an answer and submits; Formgrader collects.
+
+Needs root (system users, and the hub starts each server as its user): skipped
+with that reason otherwise.  CI runs as root.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("jupyterhub", reason="the hub extra: pip install -e '.[hub]'")
+
+from graders import course_admin, hub as course_hub  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+CORRECT = REPO / "examples" / "clock" / "correct.py"
+START_DEADLINE = 120.0  # seconds for the hub, or one user's server, to come up
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="creates Unix users and spawns servers as them: needs root"),
+    pytest.mark.skipif(sys.platform != "linux", reason="local system users: Linux"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
+    """Call ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+class UnixUser:
+    """A local user made for this test, with a password; removed with its home."""
+
+    def __init__(self, role: str):
+        self.name = f"wb{role}{secrets.token_hex(3)}"
+        self.password = secrets.token_urlsafe(12)
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", self.name], check=True)
+        subprocess.run(["chpasswd"], input=f"{self.name}:{self.password}\n", text=True, check=True)
+        self.uid = pwd.getpwnam(self.name).pw_uid
+
+    def remove(self) -> None:
+        subprocess.run(["userdel", "--remove", self.name], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def users():
+    made = []
+    try:
+        made.append(UnixUser("teach"))
+        made.append(UnixUser("stud"))
+        yield made
+    finally:
+        for user in made:
+            user.remove()
+
+
+def stop(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM the hub (it stops the users' servers and the proxy), then wait; SIGKILL the rest."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    for child in psutil.Process().children(recursive=True):
+        if child.pid == process.pid or _started_by(child, process):
+            child.kill()
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def _started_by(child: psutil.Process, process: subprocess.Popen) -> bool:
+    try:
+        return any(p.pid == process.pid for p in child.parents())
+    except psutil.Error:
+        return False
+
+
+@pytest.fixture
+def course_dir():
+    """A folder every user may enter (pytest's tmp_path is root's alone); removed at the end."""
+    path = Path(tempfile.mkdtemp(prefix="wb-hub-course-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def running_hub(course_dir, users):
+    teacher, student = users
+    course = course_admin.init(course_dir / "course")
+    hub = course_hub.Hub(course, (teacher.name,), (student.name,), port=free_port(),
+                         hub_port=free_port(), proxy_api_port=free_port())
+    course_hub.prepare(hub)
+    log = open(hub.state / "jupyterhub.log", "w")
+    process = subprocess.Popen(hub.command(), cwd=hub.state, env=hub.environment(),
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def up():
+            if process.poll() is not None:
+                pytest.fail("the hub exited:\n" + (hub.state / "jupyterhub.log").read_text()[-3000:])
+            try:
+                return httpx.get(f"{hub.url}/hub/api/", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                return False
+        wait_for(up, START_DEADLINE, "the hub to answer")
+        yield hub, course, teacher, student
+    finally:
+        stop(process)
+        log.close()
+        print((hub.state / "jupyterhub.log").read_text()[-4000:])
+
+
+class Session:
+    """One person in a browser: logs in to the hub, starts their server, calls its API."""
+
+    def __init__(self, hub: course_hub.Hub, user: UnixUser):
+        self.user = user
+        self.http = httpx.Client(base_url=hub.url, follow_redirects=True, timeout=90)
+        page = self.http.get("/hub/login")
+        page.raise_for_status()
+        response = self.http.post("/hub/login", data={
+            "username": user.name, "password": user.password,
+            "_xsrf": self.http.cookies.get("_xsrf", path="/hub/") or ""})
+        assert response.status_code == 200, response.text[-2000:]
+        assert "/hub/login" not in str(response.url), f"{user.name} could not log in: {response.url}"
+        self.prefix = f"/user/{user.name}"
+
+        def lab_open():
+            r = self.http.get(f"{self.prefix}/lab")
+            return r if r.status_code == 200 and r.url.path.startswith(f"{self.prefix}/lab") else None
+        wait_for(lab_open, START_DEADLINE, f"{user.name}'s JupyterLab to start")
+        self.xsrf = self.http.cookies.get("_xsrf", path=f"{self.prefix}/")
+
+    def get(self, path: str, **kw) -> httpx.Response:
+        r = self.http.get(self.prefix + path, **kw)
+        assert r.status_code == 200, f"GET {path}: {r.status_code} {r.text[-2000:]}"
+        return r
+
+    def send(self, method: str, path: str, **kw) -> httpx.Response:
+        r = self.http.request(method, self.prefix + path, headers={"X-XSRFToken": self.xsrf or ""}, **kw)
+        assert r.status_code in (200, 201), f"{method} {path}: {r.status_code} {r.text[-2000:]}"
+        return r
+
+    def close(self):
+        self.http.close()
+
+
+def test_a_course_round_on_jupyterhub(running_hub):
+    hub, course, teacher, student = running_hub
+    instructor = Session(hub, teacher)
+    learner = Session(hub, student)
+    try:
+        # Each JupyterLab runs as its own Unix user.
+        owners = {p.username() for p in psutil.process_iter() if "jupyterhub-singleuser" in " ".join(
+            _cmdline(p))}
+        assert {teacher.name, student.name} <= owners
+
+        # The instructor's Formgrader works the first time, and the student has none.
+        assert instructor.get("/formgrader/api/assignments").json() is not None
+        assert learner.http.get(f"{learner.prefix}/formgrader/api/assignments").status_code == 404
+
+        # Formgrader: generate, then release to the exchange.
+        assert instructor.send("POST", "/formgrader/api/assignment/clock/assign").json()["success"]
+        released = instructor.send("POST", "/formgrader/api/assignment/clock/release").json()
+        assert released["success"], released
+
+        # The student's Assignments tab lists it and fetches it into their home.
+        listing = learner.get("/assignments", params={"course_id": course_admin.COURSE_ID}).json()
+        assert listing["success"], listing
+        assert [a["assignment_id"] for a in listing["value"]] == ["clock"]
+        learner.send("POST", "/assignments/fetch",
+                     data={"course_id": course_admin.COURSE_ID, "assignment_id": "clock"})
+        home = Path(pwd.getpwnam(student.name).pw_dir)
+        fetched = home / "clock" / "clock.ipynb"
+        assert fetched.is_file() and fetched.stat().st_uid == student.uid
+
+        # They answer (the contents API, as JupyterLab saves) and submit.
+        model = learner.get("/api/contents/clock/clock.ipynb").json()
+        cells = model["content"]["cells"]
+        answer = next(c for c in cells if c["metadata"].get("nbgrader", {}).get("solution"))
+        answer["source"] = "%%writefile clock_server.py\n" + CORRECT.read_text()
+        learner.send("PUT", "/api/contents/clock/clock.ipynb",
+                     json={"type": "notebook", "format": "json", "content": model["content"]})
+        submitted = learner.send("POST", "/assignments/submit", data={
+            "course_id": course_admin.COURSE_ID, "assignment_id": "clock"}).json()
+        assert submitted["success"], submitted
+        inbound = course.exchange() / course_admin.COURSE_ID / "inbound"
+        handed_in = [p for p in inbound.iterdir() if p.name.startswith(f"{student.name}+clock+")]
+        assert len(handed_in) == 1 and handed_in[0].stat().st_uid == student.uid
+
+        # Formgrader collects: the submission, as the student wrote it, owned by the instructor.
+        collected = instructor.send("POST", "/formgrader/api/assignment/clock/collect").json()
+        assert collected["success"], collected
+        copy = course.root / "submitted" / student.name / "clock" / "clock.ipynb"
+        assert copy.is_file() and copy.stat().st_uid == teacher.uid
+        assert CORRECT.read_text().splitlines()[1] in copy.read_text()
+        submissions = instructor.get("/formgrader/api/submissions/clock").json()
+        assert [s["student"] for s in submissions] == [student.name]
+    finally:
+        instructor.close()
+        learner.close()
+
+
+def _cmdline(p: psutil.Process) -> list[str]:
+    try:
+        return p.cmdline()
+    except psutil.Error:
+        return []
