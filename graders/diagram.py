@@ -220,12 +220,15 @@ def result_html(result: "CheckResult", *, open_diagram: bool | None = None) -> s
     return "".join(out)
 
 
-def report_html(report: "Report") -> str:
-    """A whole report as an HTML fragment: the summary line, then every check (see result_html)."""
+def report_html(report: "Report", *, open_diagrams: bool | None = None) -> str:
+    """A whole report as an HTML fragment: the summary line, then every check (see result_html).
+
+    ``open_diagrams`` True shows every check's diagram (the self-check), None the failed ones'.
+    """
     passed = sum(r.passed for r in report.results)
     head = f"{report.assignment}: {passed} of {len(report.results)} checks passed ({report.file})"
     return (f"<div class='graders-report'><h3 style='font-family:system-ui,sans-serif'>{_e(head)}</h3>"
-            + "".join(result_html(r) for r in report.results) + "</div>")
+            + "".join(result_html(r, open_diagram=open_diagrams) for r in report.results) + "</div>")
 
 
 def page(report: "Report") -> str:

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from .checks import Report
+from .diagram import report_html, result_html
 
 CHECK_TIMEOUT = 600  # seconds a whole self-check may take
 
@@ -71,7 +72,7 @@ def selfcheck(assignment: str) -> bool:
         print("self-check: skipped while autograding; every check runs outside the notebook.")
         return True
     report = _run(assignment, None, visible_only=True)
-    _show(report.render(transcripts="all"), report._repr_html_())
+    _show(report.render(transcripts="all"), report_html(report, open_diagrams=True))
     if report.passed:
         print("\nAll visible checks pass. More (hidden) checks run when your work is graded.")
     return report.passed
@@ -84,6 +85,6 @@ def check(assignment: str, name: str) -> None:
         return
     report = _run(assignment, [name], visible_only=False)
     result = report.result(name)
-    _show(result.render(transcripts="all"), result._repr_html_())
+    _show(result.render(transcripts="all"), result_html(result, open_diagram=True))
     if not result.passed:
         raise CheckFailed(result.rationale or result.description) from None
