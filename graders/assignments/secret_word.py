@@ -87,6 +87,8 @@ def excerpt(response: Response) -> str:
 
 HELP_WORD = ("The word is the path without its first '/', percent-decoded: "
              "urllib.parse.unquote(self.path[1:]).")
+HELP_SECRET = ("That guess is not the secret the grader set in the environment variable SECRET_WORD: "
+               "SECRET = os.environ.get('SECRET_WORD') or random.choice(WORDS), read once when the server starts.")
 HELP_STATE = ("Once someone has guessed the word, every later guess gets a page saying 'already found'. "
               "Keep 'found' in the server (a global, or an attribute of the server object), shared by "
               "every request: http.server makes a new handler object for every request, so self.found = "
@@ -119,7 +121,8 @@ def guess_page(server, name: str, target: str, phrase: str, *, word: str | None 
                       actual=(f"a page saying {' and '.join(map(repr, found))}: " if found
                               else "a page with none of 'is wrong', 'is right', 'already found': ")
                       + excerpt(response),
-                      help=help or (HELP_STATE if phrase == FOUND else HELP_WORD))
+                      help=help or (HELP_STATE if phrase == FOUND else
+                                    HELP_SECRET if phrase == WRONG and RIGHT in found else HELP_WORD))
     if word is not None and phrase != FOUND:
         if html.escape(word).lower() not in response.text.lower():
             raise Failure(f"the page for GET {target} does not show the guessed word {word!r}",

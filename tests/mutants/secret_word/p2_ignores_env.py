@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import unquote
 
 PORT = 8000
-WORDS = ["apple", "banana", "cherry", "python", "socket", "server"]
+WORDS = ["python", "socket", "server", "thread"]
 SECRET = random.choice(WORDS)
 found = False
 
