@@ -207,3 +207,16 @@ nbgrader.converters.base.NbGraderException: Please see the the above traceback f
     text = diagnose.explain_log(log, student="ada", assignment="clock")
     assert "ada's clock" in text and "Cell with id 'test_starts' exists multiple times" in text
     assert "without a grade_id" in text
+
+
+def test_explain_log_of_a_misnamed_notebook_lists_what_was_handed_in(tmp_path):
+    """nbgrader's own words ("did you forget to run generate_assignment?") point the instructor elsewhere."""
+    (tmp_path / "Clock (1).ipynb").write_bytes(build.dump(build.load("correct")))
+    log = ("[ERROR] No notebooks found, did you forget to run 'nbgrader generate_assignment'?\n"
+           "[ERROR] Traceback (most recent call last):\n"
+           '  File "/x/nbgrader/converters/autograde.py", line 150, in init_assignment\n'
+           "nbgrader.converters.base.NbGraderException: No notebooks found, did you forget to run "
+           "'nbgrader generate_assignment'?\n")
+    text = diagnose.explain_log(log, student="cy", assignment="clock", notebook=tmp_path)
+    assert "there is no clock.ipynb in submitted/cy/clock/ (it has 'Clock (1).ipynb')" in text
+    assert "rename the notebook to grade to clock.ipynb" in text
