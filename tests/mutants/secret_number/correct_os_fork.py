@@ -63,7 +63,10 @@ def main():
         print("server connected at", address)
         if os.fork() == 0:
             server.close()
-            handle_client(client)
+            try:
+                handle_client(client)
+            finally:
+                os._exit(0)  # never back into the parent's loop, even after an error
         else:
             client.close()
 
