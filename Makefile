@@ -41,7 +41,7 @@ course: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	$(BIN)/python -m graders course init $(COURSE) --lab
 
-# A JupyterHub for a class (graders/hub.py, docs/course.md "On a JupyterHub"): the course in
+# A JupyterHub for a class (graders/hub.py, docs/hub.md): the course in
 # $(COURSE), local Unix users log in with their passwords.  As root:
 #   make hub INSTRUCTOR=teacher STUDENTS="alice bob" [HUB_PORT=8000] [HUB_IP=127.0.0.1]
 INSTRUCTOR ?= $(SUDO_USER)
