@@ -1,100 +1,180 @@
 """The swap server (seed 002, exercise 1: "swap one data string between two clients").
 
-Spec, as the student notebook states it:
+The numbered spec the student reads is the "## The spec" cell of
+solutions/swap/swap.ipynb; :data:`SPEC` is its short form, and every check
+names the points it verifies (``spec=``).  Decisions written into that spec:
 
-* the server listens on TCP port 12092 (any interface, or 127.0.0.1);
-* each client connects and sends **one line**: a string of UTF-8 text that
-  contains no newline, followed by one newline byte ``b"\\n"``.  A line may be
-  long (the checks send up to 100 KB) and may arrive in many pieces;
-* clients are paired **in the order their lines arrive**: a client whose line
-  has arrived waits for a partner; the next client whose line arrives is its
-  partner.  A client that is connected but has not sent its line yet is
-  nobody's partner;
-* each client of a pair receives the *other* client's line, byte for byte,
-  with its newline, and then the server closes that connection;
-* the server serves any number of pairs, one after another and at the same
-  time (a pair must not wait for another pair's clients);
-* a client that hangs up while it waits for a partner must not stop the server
-  or leave later clients waiting forever.  The server may drop it (best), or
-  pair it with the next client, who then receives the line it had sent.
+* a line is every byte before the first ``b"\\n"``: spaces, tabs, ``b"\\r"``,
+  ``\\x0c``, U+2028 and the like are part of the string, which may be empty;
+* clients send valid UTF-8 only (a server may decode and re-encode it, or
+  pass the bytes on untouched) and send nothing after their newline;
+* a client that hangs up before its line is complete is nobody's partner.
+
+How the time- and race-dependent points are verified without luck:
+
+* "a line may arrive in many pieces": the client sends a piece, then waits
+  until the server has *read* it (the connection's receive queue in
+  ``/proc/PID/net/tcp`` of the server's network namespace is empty, proc(5))
+  before sending the next, so the server's ``recv()`` cannot get two pieces at
+  once; pieces end inside multi-byte UTF-8 characters;
+* "a lone client waits": 1.5 s of silence, counted from the moment the server
+  has read the client's line (a server that answers or drops a lone client
+  after a timeout shorter than that fails); the only real wait.  Elsewhere a
+  client is alone for at most ``ALONE`` plus one send, and every other
+  client is connected beforehand;
+* "a line arrives first": ``swap_pair`` sends the second line only once the
+  server has read the first, so arrival order never depends on scheduling;
+* "shared state needs a lock": ``many_at_once`` starts two servers with a
+  ``sitecustomize.py`` beside the student's file that makes Python switch
+  threads every microsecond and lets other threads in at every function call
+  of a ``threading`` thread (``sys.setswitchinterval``,
+  ``threading.setprofile``); ``BURST`` clients connect, and once the server
+  has accepted them all (its listening socket's queue is empty) their lines
+  go out in one burst.  A check-then-set without a lock then loses or doubles
+  a partner every time (20 of 20 gradings); a correct server is merely slower.
+  ``BURST`` stays at 10: the sandbox's 1 GiB address-space limit lets a
+  threaded server start only about 13 threads (glibc reserves 64 MiB of
+  address space per thread arena).
 
 Nothing is random: no environment variable is read.  Sources: seed 002
-("Exercises", 1); framing as in seed 001 (``rfile.readline()``).
+("Exercises", 1); framing as in seed 001 (``rfile.readline()``); proc(5) for
+``/proc/net/tcp``.
 """
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
 from ..checks import Assignment, Failure
-from ..harness import show
+from ..harness import Client, Server, show
+from ..sandbox import isolation_mode
 
 PORT = 12092
 WAIT = 5.0  # seconds a correct server gets for any reply
-ALONE = 0.4  # seconds a lone client must hear nothing
+ALONE = 0.3  # seconds a lone client must hear nothing (in checks where that is a side point)
+LONE_WAIT = 1.5  # seconds a lone client must hear nothing in waits_for_partner
+READ_WAIT = 3.0  # seconds to wait for the server to read a piece before sending the next
 LONG_BYTES = 100_000  # bytes in the long strings (plus the newline)
+BURST = 10  # clients whose lines arrive at once in many_at_once, per server
+RACE_SERVERS = 2  # servers many_at_once starts at once
 
-ASSIGNMENT = Assignment("swap", title="The swap server", answer_file="swap_server.py", port=PORT)
+SPEC = {
+    1: "listens on TCP port 12092, reachable at 127.0.0.1",
+    2: "reads one line: UTF-8 text up to the first b'\\n' (other bytes are part of it), "
+       "however many pieces it arrives in",
+    3: "pairs clients in the order their lines arrive: a client whose line has arrived waits; "
+       "one that has not sent it (or hung up without it) is nobody's partner",
+    4: "sends each client the other's line byte for byte, with its newline, and nothing else; "
+       "then closes the connection",
+    5: "serves any number of pairs, one after another and at the same time, "
+       "even when many lines arrive at once",
+    6: "a client that hangs up while it waits stops neither the server nor later clients",
+}
+
+ASSIGNMENT = Assignment("swap", title="The swap server", answer_file="swap_server.py", port=PORT,
+                        spec=SPEC)
 check = ASSIGNMENT.check
 
 FRAMING_HELP = ("Read one whole line (self.rfile.readline(), or recv() in a loop until b'\\n'): "
                 "one recv() may return only part of it.")
+WAIT_HELP = ("When the second line of a pair arrives, send each client the other's line "
+             "(with its newline). The first client must wait for the second, e.g. with a "
+             "threading.Event or a queue.Queue, in a server that handles clients at the "
+             "same time (ThreadingTCPServer).")
+LOCK_HELP = ("Two handlers can look at \"is someone waiting?\" at the same moment: do the check and "
+             "the update together under one threading.Lock (with lock: ...), or let one "
+             "queue.Queue do the pairing.")
+PIECES_HELP = ("A recv() returns whatever has arrived: the line may come in pieces, and a piece may "
+               "end in the middle of a multi-byte UTF-8 character. Collect bytes until b'\\n' "
+               "(self.rfile.readline() does that), and decode the whole line, not each piece.")
+NEWLINE_ONLY_HELP = ("Only b'\\n' ends a line: b'\\r', '\\x0c', '\\x85', '\\u2028' and the like are "
+                     "ordinary characters of the string. Read bytes (self.rfile.readline()); "
+                     "str.splitlines() and text files opened without newline='\\n' split at them too.")
+EXACT_HELP = ("Send the partner's line unchanged, byte for byte, with its newline: do not strip() "
+              "spaces or tabs, and an empty line (just b'\\n') is a string like any other.")
 
+
+# -- helpers -------------------------------------------------------------------------------------
 
 def line(text: str) -> bytes:
     """The bytes a client sends for ``text``: UTF-8 plus a newline."""
     return text.encode("utf-8") + b"\n"
 
 
-def expect_reply(client, expected: bytes, partner: str, *, timeout: float = WAIT) -> None:
-    """Client receives exactly ``expected`` (``partner``'s line); raises Failure otherwise."""
+def send_line(client: Client, data: bytes) -> None:
+    """``client`` sends its whole line ``data`` (remembered as ``client.line``)."""
+    client.line = data
+    client.send(data)
+
+
+def expect_reply(client: Client, expected: bytes, partner: str, *, timeout: float = WAIT,
+                 help: str | None = None) -> None:
+    """Client receives exactly ``expected`` (``partner``'s line); raises Failure otherwise.
+
+    ``help`` replaces the hint for a wrong or missing reply (the check knows the likely bug).
+    """
     got = client.receive(len(expected), timeout=timeout)
     if got == expected:
         return
     who = client.name
+    own = getattr(client, "line", None)
     if not got:
         why = "the server closed the connection" if client.peer_closed else f"nothing came in {timeout:g} s"
-        raise Failure(f"client {who} did not receive client {partner}'s string ({why})",
-                      expected=show(expected), actual="nothing",
-                      help="When the second line of a pair arrives, send each client the other's line "
-                           "(with its newline). The first client must wait for the second, e.g. with a "
-                           "threading.Event or a queue.Queue, in a server that handles clients at the "
-                           "same time (ThreadingTCPServer).")
+        raise Failure(f"client {who} did not receive client {partner}'s line ({why})",
+                      expected=show(expected), actual="nothing", help=help or WAIT_HELP)
+    if got == expected[:-1] and client.peer_closed:
+        raise Failure(f"client {who} received client {partner}'s string without its newline",
+                      expected=show(expected), actual=show(got),
+                      help="Send the partner's line with its newline b'\\n' at the end "
+                           "(rfile.readline() keeps it: send what it returned).")
+    if own is not None and got == own[:len(got)] and len(got) >= min(len(own), len(expected)):
+        raise Failure(f"client {who} received its own line back instead of client {partner}'s",
+                      expected=show(expected), actual=show(got),
+                      help="Each client gets the OTHER client's line: the first client waits until a "
+                           "second line arrives, then each gets the other's.")
     if expected.startswith(got):
         raise Failure(f"client {who} received only the first {len(got)} of the {len(expected)} bytes of "
-                      f"client {partner}'s line",
-                      expected=show(expected), actual=show(got), help=FRAMING_HELP)
+                      f"client {partner}'s line" + ("" if client.peer_closed else f" in {timeout:g} s"),
+                      expected=show(expected), actual=show(got), help=help or FRAMING_HELP)
     raise Failure(f"client {who} did not receive exactly client {partner}'s line",
                   expected=show(expected), actual=show(got),
-                  help="Send the partner's line unchanged, byte for byte, with its newline, "
-                       "and nothing else.")
+                  help=help or "Send the partner's line unchanged, byte for byte, with its newline, "
+                               "and nothing else.")
 
 
-def expect_nothing_yet(client, why: str) -> None:
-    """Client must receive nothing (and not be hung up on) for ALONE seconds."""
-    early = client.receive(1 << 20, timeout=ALONE)
+def expect_nothing_yet(client: Client, why: str, *, seconds: float = ALONE) -> None:
+    """Client must receive nothing (and not be hung up on) for ``seconds``."""
+    early = client.receive(1 << 20, timeout=seconds)
     if early or client.peer_closed:
-        raise Failure(f"client {client.name} got an answer while it had no partner ({why})",
-                      expected=f"no reply for now: client {client.name} waits for a partner",
+        own = getattr(client, "line", None)
+        what = "its own line back" if early and early == own else "an answer"
+        raise Failure(f"client {client.name} got {what} while it had no partner ({why})"
+                      if early else
+                      f"the server closed client {client.name}'s connection while it waited for a "
+                      f"partner ({why})",
+                      expected=f"no reply for {seconds:g} s: client {client.name} waits for a partner",
                       actual=show(early) if early else "the server closed the connection",
-                      help="A client whose line has arrived must wait until another client's line "
-                           "arrives; only then does each get the other's line.")
+                      help="A client whose line has arrived waits, as long as it takes, until another "
+                           "client's line arrives; only then does each get the other's line. Do not "
+                           "answer it (or hang up) after a timeout.")
 
 
-def swap_pair(a, b, text_a: str, text_b: str) -> None:
-    """Connected clients a then b send their lines; each must get the other's."""
-    a.send(line(text_a))
-    b.send(line(text_b))
-    receive_both([(a, line(text_b), b.name), (b, line(text_a), a.name)])
+def swap_pair(a: Client, b: Client, text_a: str, text_b: str, *, help: str | None = None) -> None:
+    """Connected clients a then b send their lines (b once the server has read a's); each must get the other's."""
+    send_line(a, line(text_a))
+    wait_read(a.server, a)  # so a's line arrives first, whatever the load
+    send_line(b, line(text_b))
+    receive_all([(a, line(text_b), b.name), (b, line(text_a), a.name)], help=help)
 
 
-def receive_both(expectations) -> None:
+def receive_all(expectations, *, help: str | None = None) -> None:
     """Receive on several clients at once (so a server writing to one first cannot stall us)."""
     errors: list[BaseException] = []
 
     def one(client, expected, partner):
         try:
-            expect_reply(client, expected, partner)
+            expect_reply(client, expected, partner, help=help)
         except BaseException as exc:  # noqa: BLE001 - re-raised below
             errors.append(exc)
 
@@ -107,40 +187,305 @@ def receive_both(expectations) -> None:
         raise errors[0]
 
 
-@check("starts and listens on a TCP port")
+receive_both = receive_all  # the older name
+
+
+def tcp_table(server: Server) -> list[tuple[tuple[str, int], tuple[str, int], str, int]]:
+    """The TCP sockets of the server's network namespace: (local, remote, state, rx_queue bytes).
+
+    Read from ``/proc/PID/net/tcp`` and ``tcp6`` (proc(5)) of a process in that
+    namespace (the sandbox's ``unshare``); states are hex (``0A`` LISTEN, ``01``
+    ESTABLISHED, ``08`` CLOSE_WAIT).  Empty when the table cannot be read.
+    """
+    child = getattr(server.sandbox, "_child", None)
+    if server.sandbox.mode == "namespaces" and child is not None:
+        base = f"/proc/{child.pid}/net"
+    else:
+        base = "/proc/self/net"
+    rows = []
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"{base}/{table}") as f:
+                next(f)
+                for text in f:
+                    fields = text.split()
+                    rows.append((_address(fields[1]), _address(fields[2]), fields[3],
+                                 int(fields[4].split(":")[1], 16)))
+        except (OSError, StopIteration, ValueError, IndexError):
+            continue
+    return rows
+
+
+def _address(hexaddr: str) -> tuple[str, int]:
+    host_hex, port_hex = hexaddr.split(":")
+    raw = bytes.fromhex(host_hex)
+    if len(raw) == 4:
+        host = socket.inet_ntop(socket.AF_INET, raw[::-1])
+    else:  # four little-endian 32-bit words
+        host = socket.inet_ntop(socket.AF_INET6, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+        if host.startswith("::ffff:"):
+            host = host[7:]
+    return host, int(port_hex, 16)
+
+
+def _server_side(server: Server, client: Client):
+    """The row of ``tcp_table`` for the server's end of ``client``'s connection, or None."""
+    port = client.sock.getsockname()[1] if client.sock is not None else None
+    return next((row for row in tcp_table(server)
+                 if row[0][1] == server.port and row[1][1] == port), None)
+
+
+def wait_until(condition, timeout: float) -> bool:
+    """Poll ``condition()`` every 2 ms until it is true (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)
+
+
+def wait_read(server: Server, client: Client, *, timeout: float = READ_WAIT) -> bool:
+    """Wait until the server has read every byte ``client`` sent (True), or ``timeout`` (False)."""
+    def read_all():
+        row = _server_side(server, client)
+        return row is not None and row[3] == 0
+    return wait_until(read_all, timeout)
+
+
+def send_in_pieces(server: Server, client: Client, data: bytes, cuts: list[int]) -> None:
+    """Send ``data`` cut at the byte offsets ``cuts``; the server reads each piece before the next."""
+    client.line = data
+    edges = [0, *cuts, len(data)]
+    for start, end in zip(edges, edges[1:]):
+        client.send(data[start:end])
+        if end < len(data):
+            wait_read(server, client)
+
+
+def inside(data: bytes, char: str, offset: int = 1) -> int:
+    """A byte offset ``offset`` bytes into the first ``char`` of ``data`` (inside its UTF-8 encoding)."""
+    return data.index(char.encode("utf-8")) + offset
+
+
+# -- checks --------------------------------------------------------------------------------------
+
+@check("starts and listens on a TCP port", spec=1)
 def starts(run):
     run.start()
 
 
-@check("listens on port 12092, as the spec says", depends="starts")
+@check("listens on port 12092, reachable at 127.0.0.1, as the spec says", depends="starts", spec=1)
 def uses_port(run):
     server = run.start()
     if server.port != PORT:
         raise Failure(f"your server listens on port {server.port}",
                       expected=f"port {PORT}", actual=f"port {server.port}",
                       help=f"Clients look for the swap server on port {PORT}: PORT = {PORT}.")
+    try:
+        probe = server.sandbox.open_connection("127.0.0.1", PORT)
+    except OSError as exc:
+        refused = exc
+    else:
+        try:
+            ok = wait_until(lambda: probe.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0
+                            or _connected(probe), 2.0) and _connected(probe)
+        finally:
+            probe.close()
+        if ok:
+            return
+        refused = OSError("connection refused")
+    server.transcript.add("grader", f"connecting to 127.0.0.1:{PORT} failed ({refused})")
+    raise Failure(f"a client could not connect to 127.0.0.1 port {PORT} (your server listens on "
+                  f"{', '.join(f'{h}:{p}' for h, p in server.sandbox.listening)})",
+                  expected=f"a server reachable at 127.0.0.1:{PORT} (and localhost)",
+                  actual=f"connecting to 127.0.0.1:{PORT}: {refused}",
+                  help="Bind the server to '' (every interface) or '127.0.0.1': ThreadingTCPServer(('', "
+                       "PORT), ...). '::1' is IPv6 only, and the machine's host name may be another "
+                       "address.")
 
 
-@check("swaps the strings of two clients connected at the same time", depends="starts", timeout=30)
+def _connected(sock: socket.socket) -> bool:
+    try:
+        sock.getpeername()
+        return True
+    except OSError:
+        return False
+
+
+@check("swaps the lines of two clients connected at the same time", depends="starts", timeout=60,
+       spec=(3, 4))
 def swaps(run):
     server = run.start()
     a = server.client("A")
     b = server.client("B")
-    a.send(line("hello from A"))
-    expect_nothing_yet(a, "B had not sent its string yet")
-    b.send(line("greetings from B"))
-    receive_both([(a, line("greetings from B"), "B"), (b, line("hello from A"), "A")])
+    send_line(a, line("hello from A"))
+    expect_nothing_yet(a, "B had not sent its line yet")
+    send_line(b, line("greetings from B"))
+    receive_all([(a, line("greetings from B"), "B"), (b, line("hello from A"), "A")])
 
 
-@check("swaps non-ASCII text (UTF-8) unchanged", depends="swaps", timeout=30)
+@check("swaps non-ASCII text (UTF-8) unchanged", depends="swaps", timeout=60, spec=2)
 def non_ascii(run):
     server = run.start()
     a = server.client("A")
     b = server.client("B")
-    swap_pair(a, b, "Grüße aus Köln, ça va? ✓", "日本語のテキスト 😀 — ½")
+    swap_pair(a, b, "Grüße aus Köln, ça va? ✓", "日本語のテキスト 😀 — ½",
+              help="The lines are UTF-8: send the bytes unchanged, or decode and encode them with "
+                   "'utf-8' (not 'ascii' or 'latin-1'): 'ü' is two bytes, '😀' four.")
 
 
-@check("serves pairs one after another", depends="swaps", hidden=True, timeout=40)
+@check("a lone client waits for its partner, however long it takes", depends="swaps", hidden=True,
+       timeout=60, spec=3)
+def waits_for_partner(run):
+    server = run.start()
+    a = server.client("A")
+    b = server.client("B")
+    send_line(a, line("A waits patiently"))
+    wait_read(server, a)  # the clock starts when the server has A's line
+    expect_nothing_yet(a, f"nobody else sent a line for {LONE_WAIT:g} s", seconds=LONE_WAIT)
+    send_line(b, line("B comes at last"))
+    receive_all([(a, line("B comes at last"), "B"), (b, line("A waits patiently"), "A")])
+
+
+@check("a client that has not sent its line is nobody's partner", depends="swaps", hidden=True,
+       timeout=60, spec=3)
+def silent_client(run):
+    server = run.start()
+    silent_help = ("Pair clients when their LINES arrive, not when they connect: a client that has "
+                   "connected but not sent its line (or hung up without one) is nobody's partner.")
+    a = server.client("A")  # connects first, stays silent
+    b, c = server.client("B"), server.client("C")
+    swap_pair(b, c, "B speaks first", "C answers", help=silent_help)
+    d = server.client("D")
+    swap_pair(a, d, "A, at last", "D, just in", help=silent_help)
+    x = server.client("X")  # hangs up without a line
+    x_port = x.sock.getsockname()[1]
+    x.close()
+
+    def x_handled():  # the server has closed its end of X's connection
+        return not any(row[1][1] == x_port and row[0][1] == server.port and row[2] == "08"
+                       for row in tcp_table(server))
+    wait_until(x_handled, 1.0)  # a server that keeps X's socket open costs 1 s, no more
+    e, f = server.client("E"), server.client("F")
+    swap_pair(e, f, "E after X left", "F after X left", help=silent_help)
+
+
+@check("reads a line that arrives in pieces, split inside UTF-8 characters", depends="swaps",
+       hidden=True, timeout=60, spec=2)
+def line_in_pieces(run):
+    server = run.start()
+    a, b = server.client("A"), server.client("B")
+    data = line("Grüße → 😀 ½ tschüss")
+    cuts = [inside(data, "ü"), inside(data, "→", 2), inside(data, "😀", 3), len(data) - 1]
+    try:
+        send_in_pieces(server, a, data, cuts)
+    except Failure as exc:
+        raise Failure(f"client A sent its line in {len(cuts) + 1} pieces, cut inside multi-byte characters; "
+                      f"the server closed the connection before the last piece ({exc.rationale})",
+                      expected=f"the server reads until b'\\n': {show(data)}", actual="the connection was closed",
+                      help=PIECES_HELP) from None
+    send_line(b, line("B's line came in one piece"))
+    receive_all([(a, b.line, "B"), (b, data, "A")], help=PIECES_HELP)
+
+
+@check("swaps long lines (100 KB each, arriving in pieces)", depends="swaps", hidden=True, timeout=60,
+       spec=2)
+def long_strings(run):
+    server = run.start()
+    a, b = server.client("A"), server.client("B")
+    text_a = ("A" + "abcdefghij" * (LONG_BYTES // 10))[:LONG_BYTES]
+    text_b = ("B" + "0123456789" * (LONG_BYTES // 10))[:LONG_BYTES]
+    data_a, data_b = line(text_a), line(text_b)
+    a.line, b.line = data_a, data_b
+    long_help = ("A 100 KB line comes in many pieces: read until b'\\n' with no size limit "
+                 "(self.rfile.readline() with no argument; asyncio: start_server(..., limit=...) "
+                 "above the default 64 KiB).")
+    try:
+        for start, end in ((0, 20_000), (20_000, 70_000), (70_000, len(data_a))):  # both lines, piece by piece
+            a.send(data_a[start:end])
+            b.send(data_b[start:end])
+            if end < len(data_a):
+                wait_read(server, a)
+                wait_read(server, b)
+    except Failure as exc:
+        raise Failure(f"clients A and B sent 100 KB lines in pieces; the server closed a connection before "
+                      f"the line was complete ({exc.rationale})",
+                      expected=f"each client gets the other's whole line ({len(data_a)} bytes)",
+                      actual="the connection was closed while the line was still coming", help=long_help) from None
+    receive_all([(a, data_b, "B"), (b, data_a, "A")], help=long_help)
+
+
+@check("only b'\\n' ends a line (b'\\r', '\\x0c', '\\u2028' are part of it)", depends="swaps",
+       hidden=True, timeout=60, spec=2)
+def line_ends_at_newline(run):
+    server = run.start()
+    a, b = server.client("A"), server.client("B")
+    swap_pair(a, b, "carriage\rreturn, form\x0cfeed, vertical\x0btab",
+              "next\x85line, line\u2028separator, para\u2029graph, file\x1cseparator",
+              help=NEWLINE_ONLY_HELP)
+
+
+@check("swaps spaces, tabs and empty lines unchanged", depends="swaps", hidden=True, timeout=60, spec=4)
+def exact_bytes(run):
+    server = run.start()
+    a, b = server.client("A"), server.client("B")
+    swap_pair(a, b, "  two spaces before, a tab after\t", "", help=EXACT_HELP)
+    c, d = server.client("C"), server.client("D")
+    swap_pair(c, d, "\t", " trailing spaces   ", help=EXACT_HELP)
+
+
+@check("sends the partner's line and nothing else", depends="swaps", hidden=True, timeout=60, spec=4)
+def nothing_else(run):
+    server = run.start()
+    a, b = server.client("A"), server.client("B")
+    swap_pair(a, b, "only this from A", "only this from B")
+    errors: list[Failure] = []
+
+    def rest(client):
+        extra = client.receive_until_closed(limit=1 << 16, timeout=1.0)
+        if extra:
+            newline = extra == b"\n"
+            errors.append(Failure(
+                f"after client {client.name} received its partner's line, "
+                + ("one more newline came" if newline else "more bytes came"),
+                expected="the partner's line (it already ends with b'\\n'), then nothing",
+                actual=show(client.received),
+                help=("One newline too many: the line already ends with b'\\n'; send it as it is "
+                      "(do not add + b'\\n', and print(..., file=...) adds one too)." if newline else
+                      "Send the partner's line and nothing else: no greeting, no echo, no second line.")))
+
+    threads = [threading.Thread(target=rest, args=(c,), daemon=True) for c in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    if errors:
+        raise errors[0]
+
+
+@check("closes each connection after sending the partner's line", depends="swaps", hidden=True,
+       timeout=60, spec=4)
+def closes_after_swap(run):
+    server = run.start()
+    a, b = server.client("A"), server.client("B")
+    server.client("C")  # connected and silent the whole time: its handler must not keep A or B open
+    swap_pair(a, b, "A says goodbye", "B says goodbye")
+    for client in (a, b):
+        client.receive_until_closed(limit=1 << 16, timeout=WAIT)
+        if not client.peer_closed:
+            raise Failure(f"after the swap, client {client.name} was not hung up on "
+                          f"(client C was connected and had not sent its line)",
+                          expected="the server closes the connection right after the partner's line",
+                          actual=f"the connection stayed open for {WAIT:g} s",
+                          help="After sending the partner's line, close the connection (a socketserver "
+                               "handler does that when handle() returns; with raw sockets, conn.close()). "
+                               "A forked child keeps a copy of every socket its parent had open when it "
+                               "forked: the parent must close each connection as soon as it has forked.")
+
+
+@check("serves pairs one after another", depends="swaps", hidden=True, timeout=60, spec=5)
 def pairs_in_turn(run):
     server = run.start()
     for n in range(1, 4):
@@ -152,42 +497,139 @@ def pairs_in_turn(run):
     server.require_alive("after three pairs")
 
 
-@check("serves two pairs at the same time (one pair does not wait for the other)", depends="swaps",
-       hidden=True, timeout=40)
+@check("serves pairs at the same time (one pair does not wait for others)", depends="swaps",
+       hidden=True, timeout=60, spec=5)
 def overlapping_pairs(run):
     server = run.start()
-    a, b = server.client("A"), server.client("B")
+    silent = [server.client(f"S{n}") for n in range(1, 9)]  # connected, silent
     c, d = server.client("C"), server.client("D")
-    # A and B are connected but silent: C and D, whose lines arrive first, are the first pair.
-    swap_pair(c, d, "C was here", "D was here")
-    swap_pair(a, b, "A, at last", "B, at last")
+    swap_pair(c, d, "C was here", "D was here",
+              help="Eight clients were connected and silent: serve every client in its own thread "
+                   "(ThreadingTCPServer), with no limit on their number, so others are served meanwhile.")
+    a, b = silent[0], silent[1]
+    swap_pair(a, b, "S1, at last", "S2, at last")
 
 
-@check("a third client waits for a partner of its own", depends="swaps", hidden=True, timeout=40)
+@check("a third client waits for a fourth", depends="swaps", hidden=True, timeout=60, spec=5)
 def odd_client_waits(run):
     server = run.start()
     a, b = server.client("A"), server.client("B")
     swap_pair(a, b, "apple from A", "banana from B")
-    c = server.client("C")
-    c.send(line("cherry from C"))
-    expect_nothing_yet(c, "A and B were already served; nobody else had sent a string")
-    d = server.client("D")
-    d.send(line("date from D"))
-    receive_both([(c, line("date from D"), "D"), (d, line("cherry from C"), "C")])
+    c, d = server.client("C"), server.client("D")
+    send_line(c, line("cherry from C"))
+    expect_nothing_yet(c, "A and B were already served; D had not sent its line yet")
+    send_line(d, line("date from D"))
+    receive_all([(c, line("date from D"), "D"), (d, line("cherry from C"), "C")])
+
+
+SITECUSTOMIZE = '''"""Put here by the grader (many_at_once): threads take turns as often as they can."""
+import sys
+import threading
+import time
+
+
+def _take_turns(frame, event, arg, sleep=time.sleep):
+    if event in ("call", "c_call"):
+        sleep(0)  # let another runnable thread in at every function call
+
+
+sys.setswitchinterval(1e-6)
+threading.setprofile(_take_turns)
+'''
+
+
+def start_racy(run) -> Server:
+    """Start the student's server with thread switches every microsecond (namespaces mode only)."""
+    if run.cancelled.is_set():
+        raise Failure("the check ran out of time")
+    racy = isolation_mode() == "namespaces"  # the fallback mode has a sitecustomize of its own
+    server = Server(run.path, run.transcript, env={"PYTHONPATH": "."} if racy else None)
+    run.servers.append(server)
+    if racy:
+        (server.workdir / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    return server.start(port=PORT)
+
+
+def burst(server: Server, tag: str) -> None:
+    """``BURST`` clients connect; once the server has accepted them all, their lines go in one burst."""
+    clients = [server.client(f"{tag}{n:02d}") for n in range(1, BURST + 1)]
+
+    def all_accepted():
+        return not any(row[2] == "0A" and row[0][1] == server.port and row[3] for row in tcp_table(server))
+    wait_until(all_accepted, 2.0)
+    for n, client in enumerate(clients, 1):
+        client.line = line(f"line {n:02d} of {tag}")
+    for client in clients:  # as close together as we can
+        client.sock.send(client.line)
+    server.transcript.add("grader", f"{tag}01..{tag}{BURST:02d} sent their lines at once")
+    got: dict[str, bytes] = {}
+
+    def take(client):
+        try:
+            got[client.name] = client.receive_until(b"\n", timeout=WAIT)
+        except (AssertionError, OSError):  # the check was cancelled and its clients closed
+            got[client.name] = b""
+    threads = [threading.Thread(target=take, args=(c,), daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT + 5)
+    owner = {c.line: c.name for c in clients}
+    partner = {name: owner.get(data) for name, data in got.items()}
+    twice = [data for data in owner if list(got.values()).count(data) > 1]
+    if twice:
+        takers = [name for name, data in got.items() if data == twice[0]]
+        raise Failure(f"clients {' and '.join(takers)} both received client {owner[twice[0]]}'s line: two "
+                      f"clients were paired with the same waiting client ({BURST} lines arrived at once)",
+                      expected="each line goes to exactly one other client", actual=show(twice[0]),
+                      help=LOCK_HELP)
+    lost = [name for name, who in partner.items() if who is None]
+    if lost:
+        raise Failure(f"client{'s' if len(lost) > 1 else ''} {', '.join(lost)} received no line of another "
+                      f"client ({BURST} lines arrived at once): a waiting client was forgotten or paired twice",
+                      expected="every client gets one other client's line",
+                      actual=", ".join(f"{n}: {show(got[n]) if got[n] else 'nothing'}" for n in lost),
+                      help=LOCK_HELP)
+    odd = [name for name, who in partner.items() if partner.get(who) != name]
+    if odd:
+        name = odd[0]
+        raise Failure(f"client {name} received client {partner[name]}'s line, but client {partner[name]} did "
+                      f"not receive client {name}'s ({BURST} lines arrived at once)",
+                      expected="the two clients of a pair get each other's line",
+                      actual=f"{partner[name]} got {show(got[partner[name]])}", help=LOCK_HELP)
+
+
+@check("pairs everyone when many lines arrive at the same moment", depends="swaps", hidden=True,
+       timeout=60, spec=(5, 3))
+def many_at_once(run):
+    errors: list[BaseException] = []
+
+    def one(tag):
+        try:
+            burst(start_racy(run), tag)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+    threads = [threading.Thread(target=one, args=(tag,), daemon=True) for tag in "PQRS"[:RACE_SERVERS]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    if errors:
+        raise errors[0]
 
 
 @check("survives a client that hangs up while it waits for a partner", depends="swaps", hidden=True,
-       timeout=40)
+       timeout=60, spec=6)
 def waiting_client_leaves(run):
     server = run.start()
     gone = server.client("A")
+    b, c, d = server.client("B"), server.client("C"), server.client("D")  # connected now, silent for a while
     gone.send(line("A will not wait"))
-    gone.receive(1, timeout=0.3)
+    wait_read(server, gone)
     gone.abort()
     time.sleep(0.3)  # time for a server that watches waiting clients to notice (it may also not)
-    b = server.client("B")
     b.send(line("B is here"))
-    c = server.client("C")
+    wait_read(server, b)
     c.send(line("C is here"))
     # Either A was dropped (B and C are a pair) or B was paired with the departed A.
     got = b.receive(len(line("C is here")), timeout=WAIT)
@@ -196,9 +638,8 @@ def waiting_client_leaves(run):
         if got != line("A will not wait"):
             raise Failure("client B got a garbled line", expected=show(line("A will not wait")),
                           actual=show(got), help="Send the partner's line unchanged.")
-        d = server.client("D")
         d.send(line("D is here"))
-        receive_both([(c, line("D is here"), "D"), (d, line("C is here"), "C")])
+        receive_all([(c, line("D is here"), "D"), (d, line("C is here"), "C")])
     elif got == line("C is here"):
         expect_reply(c, line("B is here"), "B")
     else:
@@ -214,29 +655,3 @@ def waiting_client_leaves(run):
                            "ConnectionResetError: catch it (OSError) so it does not stop the server or "
                            "the partner's reply; better, forget a waiting client when it hangs up.")
     server.require_alive("after client A hung up while waiting for a partner")
-
-
-@check("swaps long strings (100 KB each, arriving in pieces)", depends="swaps", hidden=True, timeout=40)
-def long_strings(run):
-    server = run.start()
-    a, b = server.client("A"), server.client("B")
-    text_a = ("A" + "abcdefghij" * (LONG_BYTES // 10))[:LONG_BYTES]
-    text_b = ("B" + "0123456789" * (LONG_BYTES // 10))[:LONG_BYTES]
-    swap_pair(a, b, text_a, text_b)
-
-
-@check("closes each connection after sending the partner's line", depends="swaps", hidden=True,
-       timeout=30)
-def closes_after_swap(run):
-    server = run.start()
-    a, b = server.client("A"), server.client("B")
-    swap_pair(a, b, "A says goodbye", "B says goodbye")
-    for client in (a, b):
-        extra = client.receive(1 << 16, timeout=2.0)
-        if extra or not client.peer_closed:
-            raise Failure(f"after the swap, client {client.name} "
-                          + ("got more bytes" if extra else "was not hung up on"),
-                          expected="the server closes the connection right after the partner's line",
-                          actual=show(extra) if extra else "the connection stayed open for 2 s",
-                          help="After sending the partner's line, close the connection (a socketserver "
-                               "handler does that when handle() returns; with raw sockets, conn.close()).")

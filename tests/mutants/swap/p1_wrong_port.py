@@ -1,0 +1,48 @@
+"""Listens on port 12029 (digits swapped) instead of 12092; swaps correctly there.
+
+spec: 1
+fails: uses_port
+"""
+import threading
+from socketserver import StreamRequestHandler, ThreadingTCPServer
+
+PORT = 12029
+lock = threading.Lock()
+waiting = None  # (line, event, box for the partner's line)
+
+
+class SwapHandler(StreamRequestHandler):
+    def handle(self):
+        global waiting
+        line = self.rfile.readline()
+        if not line.endswith(b"\n"):
+            return
+        with lock:
+            partner = waiting
+            if partner is None:
+                box, ready = [], threading.Event()
+                waiting = (line, ready, box)
+            else:
+                waiting = None
+        if partner is None:
+            ready.wait()
+            reply = box[0]
+        else:
+            partner_line, partner_ready, partner_box = partner
+            partner_box.append(line)
+            partner_ready.set()
+            reply = partner_line
+        try:
+            self.wfile.write(reply)
+        except OSError:
+            pass
+
+
+class SwapServer(ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+if __name__ == "__main__":
+    with SwapServer(("", PORT), SwapHandler) as server:
+        server.serve_forever()

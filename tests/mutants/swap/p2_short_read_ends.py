@@ -1,0 +1,53 @@
+"""Reads recv(1024) in a loop, but stops at the first piece shorter than 1024 bytes.
+
+spec: 2
+fails: line_in_pieces, long_strings
+"""
+import threading
+from socketserver import StreamRequestHandler, ThreadingTCPServer
+
+PORT = 12092
+lock = threading.Lock()
+waiting = None  # (line, event, box for the partner's line)
+
+
+class SwapHandler(StreamRequestHandler):
+    def handle(self):
+        global waiting
+        line = b""
+        while True:
+            chunk = self.request.recv(1024)
+            line += chunk
+            if len(chunk) < 1024:
+                break  # a short read: that was the end
+        if not line.endswith(b"\n"):
+            return
+        with lock:
+            partner = waiting
+            if partner is None:
+                box, ready = [], threading.Event()
+                waiting = (line, ready, box)
+            else:
+                waiting = None
+        if partner is None:
+            ready.wait()
+            reply = box[0]
+        else:
+            partner_line, partner_ready, partner_box = partner
+            partner_box.append(line)
+            partner_ready.set()
+            reply = partner_line
+        try:
+            self.wfile.write(reply)
+        except OSError:
+            pass
+
+
+class SwapServer(ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+if __name__ == "__main__":
+    with SwapServer(("", PORT), SwapHandler) as server:
+        server.serve_forever()

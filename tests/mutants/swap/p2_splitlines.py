@@ -1,0 +1,49 @@
+"""Decodes what it reads and keeps str.splitlines()[0], which also splits at form feeds, NEL, U+2028 and more.
+
+spec: 2
+fails: line_ends_at_newline
+"""
+import threading
+from socketserver import StreamRequestHandler, ThreadingTCPServer
+
+PORT = 12092
+lock = threading.Lock()
+waiting = None  # (line, event, box for the partner's line)
+
+
+class SwapHandler(StreamRequestHandler):
+    def handle(self):
+        global waiting
+        raw = self.rfile.readline()
+        if not raw.endswith(b"\n"):
+            return
+        line = (raw.decode("utf-8").splitlines() or [""])[0].encode("utf-8") + b"\n"
+        with lock:
+            partner = waiting
+            if partner is None:
+                box, ready = [], threading.Event()
+                waiting = (line, ready, box)
+            else:
+                waiting = None
+        if partner is None:
+            ready.wait()
+            reply = box[0]
+        else:
+            partner_line, partner_ready, partner_box = partner
+            partner_box.append(line)
+            partner_ready.set()
+            reply = partner_line
+        try:
+            self.wfile.write(reply)
+        except OSError:
+            pass
+
+
+class SwapServer(ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+if __name__ == "__main__":
+    with SwapServer(("", PORT), SwapHandler) as server:
+        server.serve_forever()

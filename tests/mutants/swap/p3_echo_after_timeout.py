@@ -1,0 +1,53 @@
+"""A lone client gets its own line back after waiting 1 s for a partner ("so it is not stuck forever").
+
+spec: 3
+fails: waits_for_partner
+"""
+import threading
+from socketserver import StreamRequestHandler, ThreadingTCPServer
+
+PORT = 12092
+lock = threading.Lock()
+waiting = None  # (line, event, box for the partner's line)
+
+
+class SwapHandler(StreamRequestHandler):
+    def handle(self):
+        global waiting
+        line = self.rfile.readline()
+        if not line.endswith(b"\n"):
+            return
+        with lock:
+            partner = waiting
+            if partner is None:
+                box, ready = [], threading.Event()
+                waiting = (line, ready, box)
+            else:
+                waiting = None
+        if partner is None:
+            if ready.wait(1.0):
+                reply = box[0]
+            else:
+                with lock:
+                    if waiting is not None and waiting[1] is ready:
+                        waiting = None
+                reply = box[0] if box else line  # nobody came: echo
+        else:
+            partner_line, partner_ready, partner_box = partner
+            partner_box.append(line)
+            partner_ready.set()
+            reply = partner_line
+        try:
+            self.wfile.write(reply)
+        except OSError:
+            pass
+
+
+class SwapServer(ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+if __name__ == "__main__":
+    with SwapServer(("", PORT), SwapHandler) as server:
+        server.serve_forever()
