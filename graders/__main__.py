@@ -45,10 +45,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="graders-answer-") as tmp:
         if path.suffix == ".ipynb":
             try:
-                path = answers.extract(path, assignment.answer_file, Path(tmp))
+                notes: list[str] = []
+                path = answers.extract(path, assignment.answer_file, Path(tmp), notes)
             except answers.AnswerNotFound as exc:
                 print(f"{args.file}: {exc}", file=sys.stderr)
                 return 2
+            for note in notes:  # e.g. an answer cell that lost its %%writefile line
+                print(f"{args.file}: note: {note}", file=sys.stderr)
         report = run_checks(assignment, path, only=args.only or None,
                             include_hidden=not args.visible_only)
     report.file = args.file

@@ -103,10 +103,17 @@ def answer_source(nb, filename: str) -> str:
     return find_answer(nb, filename)[0]
 
 
-def extract(notebook: Path, filename: str, directory: Path) -> Path:
-    """Write the answer of ``notebook`` to ``directory/filename``; return that path."""
+def extract(notebook: Path, filename: str, directory: Path, notes: list[str] | None = None) -> Path:
+    """Write the answer of ``notebook`` to ``directory/filename``; return that path.
+
+    A note on how the answer was found (see :func:`find_answer`) is appended
+    to ``notes``.  Raises :class:`AnswerNotFound`.
+    """
     import nbformat
     nb = nbformat.read(str(notebook), as_version=4)
     target = Path(directory) / filename
-    target.write_text(answer_source(nb, filename), encoding="utf-8")
+    source, note = find_answer(nb, filename)
+    target.write_text(source, encoding="utf-8")
+    if note and notes is not None:
+        notes.append(note)
     return target
