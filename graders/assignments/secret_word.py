@@ -44,7 +44,7 @@ import selectors
 import time
 
 from ..checks import Assignment, Failure
-from ..harness import show
+from ..harness import crash_help, show
 from ..http import Response, http_get, media_type, parse_response
 
 PORT = 8000
@@ -206,11 +206,25 @@ def content_length(run):
                                "len(page_bytes). 'crème brûlée' is 12 characters but 15 bytes in UTF-8.")
 
 
-@check("decodes percent-encoded UTF-8 words (/c++%20caf%C3%A9 is 'c++ café')", depends="right_guess",
+@check("decodes percent-encoded UTF-8 words (/c++%20caf%C3%A9 is 'c++ café'; /%FF is a wrong guess)", depends="right_guess",
        spec=3, hidden=True)
 def percent_decoding(run):
     server = run.start(env=secret("c++ café"))
-    response = http_get(server, "A", "/c++%20caf%C3%A9")
+    help_bytes = ("urllib.parse.unquote(self.path[1:]) never fails: bytes that are not UTF-8 become '\ufffd'. "
+                  "Decoding with errors='strict' (or bytes.decode('utf-8')) raises UnicodeDecodeError, and the "
+                  "client gets no page.")
+    try:
+        response = http_get(server, "A", "/%FF")
+    except Failure as failure:
+        raise Failure("GET /%FF (a byte that is not UTF-8) got no page: " + failure.rationale,
+                      expected="200 and a page saying '\ufffd is wrong'", actual=failure.actual,
+                      help=help_bytes) from None
+    if response.status != 200 or WRONG not in verdicts(response):
+        raise Failure("GET /%FF (a byte that is not UTF-8) was not answered as a wrong guess",
+                      expected="200 and a page saying '\ufffd is wrong' (unquote replaces bad bytes with \ufffd)",
+                      actual=f"{response.status_line()}: {excerpt(response)}",
+                      help=help_bytes)
+    response = http_get(server, "B", "/c++%20caf%C3%A9")
     require_status(response, "/c++%20caf%C3%A9")
     if RIGHT not in verdicts(response):
         raise Failure("GET /c++%20caf%C3%A9 is the secret 'c++ café', but the page does not say 'is right'",
@@ -264,23 +278,44 @@ def escapes_html(run):
                            "page. It escapes & as well as < and > (& first), or '&amp;' shows as '&'.")
 
 
-@check("reads a request that arrives in pieces (GET /ban, then ana HTTP/1.1...) before answering",
+@check("reads each request whole: after a client that left without a request, one that arrives in pieces",
        depends="right_guess", spec=1, hidden=True)
 def split_request(run):
     server = run.start(env=secret("banana"))
-    client = server.client("A")
-    first, rest = b"GET /ban", (b"ana HTTP/1.1\r\nHost: localhost:8000\r\nUser-Agent: graders-http-check\r\n"
-                                b"Connection: close\r\n\r\n")
-    client.send(first)
-    early = wait_until_read(client)
-    if early or client.peer_closed:
-        raise Failure("your server answered (or hung up) before the request was complete",
-                      expected=f"no answer until the request ends with an empty line; it had only {first!r}",
-                      actual=show(early) if early else "the server closed the connection",
-                      help=HELP_SPLIT)
-    client.send(rest)
-    raw = client.receive_until_closed(timeout=CLOSE_WAIT)
-    response = parse_response(raw, closed=client.peer_closed)
+    server.client("X").close()  # a browser's unused preconnection: connects, sends nothing, leaves
+    try:
+        client = server.client("A")
+        first, rest = b"GET /ban", (b"ana HTTP/1.1\r\nHost: localhost:8000\r\nUser-Agent: graders-http-check\r\n"
+                                    b"Connection: close\r\n\r\n")
+        client.send(first)
+        early, read = wait_until_read(client)
+        if early or client.peer_closed:
+            raise Failure("your server answered (or hung up) before the request was complete",
+                          expected=f"no answer until the request ends with an empty line; it had only {first!r}",
+                          actual=show(early) if early else "the server closed the connection",
+                          help=HELP_SPLIT)
+        if not read:
+            raise Failure(f"your server did not read client A's request within {READ_WAIT:g} s; before it, client X "
+                          "had connected and closed without sending anything (as browsers do)",
+                          expected="the server reads A's request at once",
+                          actual=f"{client.unread_by_server()} bytes of A's request still unread",
+                          help="recv() returning b'' means the client has closed the connection: stop reading, "
+                               "close that socket and go back to accept(). A loop that waits for b'\\r\\n\\r\\n' "
+                               "must also stop at b''.")
+        client.send(rest)
+        raw = client.receive_until_closed(timeout=CLOSE_WAIT)
+        response = parse_response(raw, closed=client.peer_closed)
+    except Failure:
+        if server.sandbox.wait_exit(1.0) is not None:
+            raise Failure(f"your server stopped (exit status {server.sandbox.exit_code}) after client X had "
+                          "connected and closed without sending a request (as browsers do)",
+                          expected="the server goes on serving the next clients",
+                          actual="the server exited",
+                          help="A client may leave without sending anything: recv() then returns b'' (and "
+                               "http.server's handler gets an empty request line). Close that connection and "
+                               "go on; do not index into an empty request.\n" + crash_help(server.output(settle=0.5))
+                          ) from None
+        raise
     require_status(response, "/banana")
     if RIGHT not in verdicts(response):
         said = verdicts(response)
@@ -296,25 +331,26 @@ HELP_SPLIT = ("TCP delivers a stream, not messages: one recv() may return part o
               "rfile.readline() does, or use http.server.")
 
 
-def wait_until_read(client) -> bytes:
+def wait_until_read(client) -> tuple[bytes, bool]:
     """Wait until the server has read all that ``client`` sent, or answered, or closed.
 
-    The event is the server's receive queue emptying (Client.unread_by_server);
-    where that cannot be seen, a server gets :data:`EARLY_WAIT` seconds to
-    answer too early.  Returns what the server sent meanwhile.
+    The event is the server's receive queue emptying (Client.unread_by_server),
+    within :data:`READ_WAIT` seconds; where that queue cannot be seen, a server
+    gets :data:`EARLY_WAIT` seconds to answer too early.  Returns what the
+    server sent meanwhile and whether it read everything.
     """
     if client.unread_by_server() is None:
         early = client.receive(1, timeout=EARLY_WAIT)
-        return early + (client.receive_until_closed(timeout=1.0) if early and not client.peer_closed else b"")
+        return early + (client.receive_until_closed(timeout=1.0) if early and not client.peer_closed else b""), True
     deadline = time.monotonic() + READ_WAIT
     with selectors.DefaultSelector() as sel:
         sel.register(client.sock, selectors.EVENT_READ)
         while time.monotonic() < deadline:
             if sel.select(0.01):  # the server answered or closed: read what it sent
-                return client.receive_until_closed(timeout=1.0)
+                return client.receive_until_closed(timeout=1.0), True
             if client.unread_by_server() == 0:
-                return b""
-    return b""
+                return b"", True
+    return b"", False
 
 
 @check("picks a secret itself when SECRET_WORD is not set", depends="starts", spec=2, hidden=True)
