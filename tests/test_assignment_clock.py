@@ -98,7 +98,7 @@ VERDICTS = {  # corpus file: (check, words its rationale or hint must contain)
     "p3_time_at_startup.py": ("answers_question", "once when it started"),
     "p3_padded.py": ("answers_question", "no padding to 25"),
     "p4_fork_keeps_copy.py": ("closes_connection", "the parent must close its copy"),
-    "p2_shared_buffer.py": ("question_per_client", "after only 24 of the 25 bytes"),
+    "p2_shared_buffer.py": ("question_per_client", "after only 24 of the 25 bytes of client A"),
 }
 
 

@@ -278,26 +278,34 @@ def wait_idle(server: Server, clients=(), *, timeout: float = IDLE_TIMEOUT) -> b
 
 # -- clients ----------------------------------------------------------------------------------------
 
-def connect(server: Server, name: str, context: str = "") -> Client:
-    """Connect client ``name``; a server that has stopped is reported as such (with ``context``)."""
+HANG_UP_HELP = ("A client that hangs up must not stop your server: catch the error (ConnectionResetError, "
+                "a short read) for that client only, and go on serving (continue, not break).")
+SERVE_ON_HELP = ("Serve clients for ever: serve_forever(), not handle_request() or a loop that ends; with a "
+                 "raw socket, accept() in a `while True:` loop that nothing leaves.")
+
+
+def connect(server: Server, name: str, context: str = "", help: str = HANG_UP_HELP) -> Client:
+    """Connect client ``name``; a server that has stopped is reported as such (``context``, ``help``)."""
     try:
         return server.client(name)
     except Failure:
-        require_alive(server, context or f"before client {name} connected")
+        require_alive(server, context or f"before client {name} connected", help)
         raise
 
 
-def require_alive(server: Server, context: str) -> None:
-    """Raise Failure when the server has exited (it had the chance to report it within 1 s)."""
+def require_alive(server: Server, context: str, help: str = HANG_UP_HELP) -> None:
+    """Raise Failure when the server has exited (it had the chance to report it within 1 s).
+
+    ``help`` is the hint for what the check did; a crash's traceback follows it.
+    """
     if server.alive():
-        code = server.sandbox.wait_exit(0.3) if not _server_pids(server) else None
+        code = server.sandbox.wait_exit(1.0) if not _server_pids(server) else None
     else:
         code = server.sandbox.exit_code
     if code is not None:
-        raise Failure(f"your server stopped (exit status {code}) {context}",
-                      help="A client that hangs up must not stop your server: catch the error "
-                           "(ConnectionResetError, a short read) for that client and go on serving.\n"
-                           + crash_help(server.output(settle=0.5)))
+        how = "ended by itself (exit status 0)" if code == 0 else f"stopped (exit status {code})"
+        raise Failure(f"your server {how} {context}",
+                      help=help + "\n" + crash_help(server.output(settle=0.5)))
 
 
 def rest_of_reply(server: Server, client: Client) -> bytes:
@@ -383,11 +391,12 @@ def require_answer(server: Server, client: Client, reply: bytes, earliest: int, 
                            "other encoding (the client expects 24 ASCII bytes).")
     if len(reply) > CTIME_BYTES:
         extra = reply[CTIME_BYTES:]
-        raise Failure(f"client {who} got the time and then {len(extra)} more bytes{context}",
+        raise Failure(f"client {who} got the time and then {len(extra)} more byte{'s' * (len(extra) > 1)}"
+                      f"{context}",
                       expected=show(text) + ", and nothing after it", actual=show(reply),
                       help="The answer is the 24 bytes of ctime() and nothing else: no newline "
                            "(not print(..., file=...) or + '\\n'), no padding to 25 (no ljust).")
-    if abs((stamp - floor) + TZ_OFFSET) <= 2 or abs((stamp - answered) + TZ_OFFSET) <= 2:
+    if floor <= stamp + TZ_OFFSET <= math.floor(answered):  # right, but for the time zone
         raise Failure(f"client {who} got a time 5 h 30 min behind{context}: the grader runs your server "
                       f"in the time zone UTC+05:30, and that is UTC",
                       expected=local_ctime(answered), actual=text.decode(),
@@ -499,12 +508,13 @@ def several_clients(run):
     earliest = ctime_clock()  # the clients may all get the same second: no earlier than this
     for count, name in enumerate(CLIENTS):
         context = f" after {count} other clients" if count else ""
-        client = connect(server, name, f"after serving {count} client{'s' if count != 1 else ''}")
+        client = connect(server, name, f"after serving {count} client{'s' if count != 1 else ''}",
+                         SERVE_ON_HELP)
         reply, answered = ask(server, client)
         require_answer(server, client, reply, earliest, answered, context=context)
         client.close()
     wait_idle(server)
-    require_alive(server, f"after serving {len(CLIENTS)} clients")
+    require_alive(server, f"after serving {len(CLIENTS)} clients", SERVE_ON_HELP)
 
 
 @check("waits for the whole 25-byte question, in pieces, before answering", depends="answers_question",
@@ -515,22 +525,43 @@ def waits_for_whole_question(run):
     send_in_pieces(server, connect(server, "A"), [1, 24], earliest)
 
 
-def send_in_pieces(server: Server, client: Client, cuts: list[int], earliest: float, context: str = "") -> None:
+PIECES_HELP = ("One recv() is not one message: TCP may deliver the question in pieces, and the server must "
+               "wait for all 25 bytes. Use self.rfile.read(25), or recv(25 - len(data)) in a loop until you "
+               "have 25.")
+OWN_BYTES_HELP = ("Count only this client's bytes, and all 25 of them: keep the question in a local variable "
+                  "of the handler, not in a class attribute or global that every client shares (a client that "
+                  "hung up leaves its bytes there), and read with self.rfile.read(25) or a recv() loop.")
+
+
+def require_no_answer_yet(server: Server, client: Client, sent: int, context: str = "") -> None:
+    """``client`` has sent ``sent`` bytes of the question: once the server has dealt with them,
+    nothing may have come back and the connection must still be open."""
+    early = nothing_yet(server, client)
+    if not early and not client.peer_closed:
+        return
+    what = "answered" if early else "closed the connection"
+    who = f"client {client.name}"
+    when = f"after only {sent} of the 25 bytes of {who}'s question" if sent else f"before {who} asked"
+    raise Failure(f"your server {what} {when}{context}",
+                  expected=f"no answer until all 25 bytes are in (the client sent {sent})",
+                  actual=show(early) + (", then the end of the stream" if client.peer_closed else ""),
+                  help=PIECES_HELP if sent else "Read the whole question first, then write the answer.")
+
+
+def send_in_pieces(server: Server, client: Client, cuts: list[int], earliest: float, context: str = "",
+                   help: str = PIECES_HELP) -> None:
     """Send the question cut at byte offsets ``cuts``, each piece once the server has read the last;
     no answer may come before the last byte, and the answer must be right (a time no earlier than
     ``earliest``: when the client connected; time_when_asked judges the time more closely)."""
+    require_no_answer_yet(server, client, 0, context)
     edges = [0, *cuts]
     for begin, end in zip(edges, edges[1:]):
         client.send(QUESTION[begin:end])
-        early = nothing_yet(server, client)
-        if early or client.peer_closed:
-            raise Failure(f"your server {'answered' if early else 'closed the connection'} after only "
-                          f"{end} of the 25 bytes of the question{context}",
-                          expected=f"no answer until all 25 bytes are in (the client sent {end})",
-                          actual=show(early) + (", then the end of the stream" if client.peer_closed else ""),
-                          help="One recv() is not one message: TCP may deliver the question in pieces, "
-                               "and the server must wait for all 25 bytes (of this client). Use "
-                               "self.rfile.read(25), or recv(25 - len(data)) in a loop until you have 25.")
+        try:
+            require_no_answer_yet(server, client, end, context)
+        except Failure as failure:
+            failure.help = help
+            raise
     reply, answered = ask(server, client, QUESTION[edges[-1]:])
     require_answer(server, client, reply, earliest, answered, context=" (the last piece of the question)")
 
@@ -541,7 +572,7 @@ def time_when_asked(run):
     server = start(run)
     ask_and_check(server, "B").close()
     client = connect(server, "A")
-    wait_idle(server, [client])
+    require_no_answer_yet(server, client, 0)  # and the server has dealt with the connection
     asked = next_second()  # A has connected; it asks only now
     reply, answered = ask(server, client)
     require_answer(server, client, reply, asked, answered,
@@ -584,4 +615,4 @@ def question_per_client(run):
     hang_up_midway(server)
     earliest = ctime_clock()
     send_in_pieces(server, connect(server, "A"), [24], earliest,
-                   context=" from client A (client R had sent 7 bytes before it hung up)")
+                   context=" (client R had sent 7 bytes before it hung up)", help=OWN_BYTES_HELP)
