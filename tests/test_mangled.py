@@ -111,6 +111,13 @@ def test_an_unreadable_notebook_fails_alone_with_its_reason(graded, case):
     assert "Nothing was graded" in reason
 
 
+def test_the_feedback_page_shows_the_note(graded):
+    _log, root = graded["logs"]["no_writefile"]
+    nbgrader("generate_feedback", build.ASSIGNMENT, "--student", "no_writefile", "--force", root=root, timeout=300)
+    page = (root / "feedback" / "no_writefile" / build.ASSIGNMENT / "clock.html").read_text()
+    assert "Autograder note:" in page and "did not start with" in page
+
+
 def test_the_notes_reach_the_feedback(graded):
     """The autograded notebook (what `nbgrader generate_feedback` renders) opens with the notes."""
     for case in build.CASES:
