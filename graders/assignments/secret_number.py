@@ -13,9 +13,11 @@ seed leaves open, as the notebook now states them:
 * when the client shuts its sending side, an unfinished last line is still a
   guess and is answered; then the server closes the connection;
 * a line that is not a whole number (``abc``, empty, only spaces, ``4.5``, bytes
-  that are not UTF-8) gets one line starting with ``error``;
+  that are not UTF-8) gets one line starting with ``error`` (once the secret is
+  found, ``secret found`` will do too);
 * exactly one client ever hears ``right``, even when several send the secret at
-  the same moment.
+  the same moment;
+* a client that vanishes (connection reset) does not stop the server.
 
 How the checks stay deterministic (see the report in issue 9):
 
@@ -23,7 +25,10 @@ How the checks stay deterministic (see the report in issue 9):
   ``PYTHONPATH``) that seeds :mod:`random` with a known seed: a server that
   ignores ``SECRET_NUMBER`` has a known secret, and :func:`random_secret` uses
   seeds whose first draws expose a secret outside 1..100, a fixed one, and one
-  drawn again for every connection (with or without a draw at start-up);
+  drawn again for every connection (with or without a draw at start-up).  A
+  correct server that draws in another way (``random.random()``, :mod:`secrets`)
+  gets three independent secrets and is taken for a fixed one only when all
+  three are equal: probability 1e-4;
 * a cut line is proved read before its rest is sent: the piece travels in the
   same write as a whole guess, and the reply to that guess proves the server
   has taken in the write;
@@ -538,13 +543,13 @@ def concurrent_guessers(run):
     except Failure as failure:
         failure.help = help_threads
         raise
-    others = [server.client(name) for name in "CDEFGHIJ"]
+    others = [server.client(name) for name in "CDEFGH"]
     for n, client in enumerate(others):
         client.send(f"{10 + n}\n")
     for n, client in enumerate(others):
         reply = client.receive_line(timeout=WAIT)
         if reply != WRONG:
-            raise Failure(f"client {client.name} guessed {10 + n} at the same time as seven others, with A "
+            raise Failure(f"client {client.name} guessed {10 + n} at the same time as five others, with A "
                           "and B connected, and did not get its reply", expected=show(WRONG),
                           actual=show(reply) if reply else "nothing",
                           help="Serve every client at once, however many: a thread (or process) each, "
@@ -576,7 +581,7 @@ def concurrent_guessers(run):
 @check("only one client hears 'right', even when several send the secret at once",
        depends="concurrent_guessers", spec=6, hidden=True)
 def one_winner(run):
-    servers, clients = 1, 8
+    servers, clients = 1, 6
     secret_value = 55
 
     def race(k: int) -> None:
