@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dir", nargs="?", default="build/course", help="course folder (default build/course)")
     p.add_argument("--exchange", help="nbgrader exchange root (default DIR/exchange)")
     p.add_argument("--lab", action="store_true", help="then start the instructor's JupyterLab on the course")
-    p.add_argument("lab_args", nargs="*", help="extra JupyterLab options (after --)")
+    p.add_argument("--lab-args", default="", metavar="OPTIONS",
+                   help="more JupyterLab options, in one string (e.g. '--no-browser --port 8890')")
     p.set_defaults(func=lambda a: __import__("graders.course_admin", fromlist=["main"]).main(a))
 
     p = sub.add_parser("report", help="write ROOT/report.html and ROOT/check_results.csv after autograding")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -199,7 +200,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"exchange:                 {course.exchange()}")
     print(f"students' config:         {course.student_config / 'nbgrader_config.py'}")
     if args.lab:
-        command, env, cwd = lab_command(course, *args.lab_args)
+        command, env, cwd = lab_command(course, *shlex.split(args.lab_args))
         os.chdir(cwd)
         os.execvpe(command[0], command, env)
     return 0
