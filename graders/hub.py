@@ -279,6 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="the hub's public port (default 8000)")
     parser.add_argument("--exchange", help="the exchange folder (default: the course's exchange/)")
     args = parser.parse_args(argv)
+    for name in (*args.instructor, *args.student):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            print(f"error: no Unix user {name!r} (create it: useradd -m {name} && passwd {name})",
+                  file=sys.stderr)
+            return 2
     course = course_admin.init(Path(args.dir), exchange=Path(args.exchange) if args.exchange else None)
     hub = Hub(course, tuple(args.instructor), tuple(args.student), ip=args.ip, port=args.port,
               hub_port=args.port + 81, proxy_api_port=args.port + 1)

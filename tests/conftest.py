@@ -28,6 +28,14 @@ def _descendants() -> set[int]:
         return set()
 
 
+def _alive(pid: int) -> bool:
+    """The process exists and is no zombie (one that exits while we look is not alive)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def _ours(pid: int | None) -> bool:
     if not pid:
         return False
@@ -76,7 +84,7 @@ def no_leaks(request):
         nonlocal leaked_procs, leaked_listen
         leaked_procs = {
             pid for pid in _descendants() - before_procs
-            if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+            if _alive(pid)
         }
         leaked_listen = _listeners() - before_listen
         return not leaked_procs and not leaked_listen

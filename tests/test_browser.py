@@ -1,0 +1,215 @@
+"""Real-browser tests: Playwright driving Debian's Chromium against a real JupyterLab.
+
+* A student opens the clock assignment (a copy of notebooks/clock/clock.ipynb
+  in a fresh workspace), writes a correct server into the answer cell, runs it
+  and the self-check cell, and sees the transcript of the visible checks.
+* An instructor opens Formgrader from JupyterLab's Nbgrader menu on a course
+  (graders.course_admin, as ``make course`` makes it) where a submission was
+  handed in and collected with nbgrader's own commands, and sees it.
+
+Chromium is Debian's ``/usr/bin/chromium`` (``apt-get install chromium``;
+Playwright's own browser download is blocked here), launched with
+``executable_path`` by tests/_browser.py.  One browser per module; each test starts its own
+JupyterLab on a free port with a token.  A failing test saves a screenshot to
+build/screenshots/TEST.png.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright.sync_api", reason="the test extra: pip install -e '.[test]'")
+pytest.importorskip("jupyterlab", reason="the lab extra: pip install -e '.[lab]'")
+httpx = pytest.importorskip("httpx")
+
+from _browser import browser, needs_chromium  # noqa: E402,F401 - browser is a fixture
+from graders import course_admin  # noqa: E402
+from graders.course import environment  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SCREENSHOTS = REPO / "build" / "screenshots"
+CORRECT = REPO / "examples" / "clock" / "correct.py"
+LAB_DEADLINE = 120.0  # seconds for JupyterLab to answer (a loaded 2-core machine)
+UI_DEADLINE = 90_000  # milliseconds for the page to show something
+CHECK_DEADLINE = 180_000  # milliseconds for the self-check's output (it starts 4 sandboxed servers)
+
+pytestmark = [pytest.mark.slow, needs_chromium]  # .ci/run installs chromium (apt-get, as root)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(UI_DEADLINE)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(page, name: str):
+    """Save build/screenshots/NAME.png (the whole page) when the block raises."""
+    try:
+        yield
+    except BaseException:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        raise
+
+
+@contextlib.contextmanager
+def jupyterlab(command: list[str], cwd: Path, env: dict[str, str], log: Path):
+    """Run JupyterLab on a free port with a token; yields (url, token); stops it at the end."""
+    port, token = free_port(), secrets.token_hex(16)
+    command = [*command, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={token}",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    url = f"http://127.0.0.1:{port}"
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + LAB_DEADLINE
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"JupyterLab exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{url}/api/status", params={"token": token}, timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not answer in {LAB_DEADLINE:.0f} s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url, token
+    finally:
+        # Its kernels and terminals are in its session: stop them all.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, 9)
+            process.wait()
+        _kill_session(process.pid)
+
+
+def _kill_session(sid: int) -> None:
+    """SIGKILL what is left of the session ``sid`` and wait (10 s at most) until it is gone."""
+    import psutil
+    left = []
+    for p in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):  # it may be gone already
+            if os.getsid(p.pid) == sid:
+                p.kill()
+                left.append(p)
+    psutil.wait_procs(left, timeout=10)
+
+
+def test_student_runs_the_self_check_in_jupyterlab(page, tmp_path):
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    shutil.copy(REPO / "notebooks" / "clock" / "clock.ipynb", workspace / "clock.ipynb")
+    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={workspace}"]
+    with jupyterlab(command, workspace, environment(), tmp_path / "lab.log") as (url, token), \
+            screenshot_on_failure(page, "student_self_check"):
+        page.goto(f"{url}/lab/tree/clock.ipynb?token={token}")
+        code_cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell")
+        page.locator(".jp-NotebookPanel .jp-Notebook").wait_for()
+        # The kernel is up when the status bar says Idle.
+        page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for()
+        answer = code_cells.filter(has_text="%%writefile clock_server.py").first
+        # The student replaces the answer cell's code with theirs (pasted, so the editor's
+        # auto-indent leaves it as it is) and runs it, then the self-check cell.
+        answer.locator(".cm-content").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text("%%writefile clock_server.py\n" + CORRECT.read_text())
+        page.keyboard.press("Shift+Enter")
+        answer.locator(".jp-OutputArea-output").filter(has_text="clock_server.py").wait_for()
+        assert (workspace / "clock_server.py").read_text().strip() == CORRECT.read_text().strip()
+        selfcheck = code_cells.filter(has_text="selfcheck(").first
+        selfcheck.locator(".cm-content").click()
+        page.keyboard.press("Shift+Enter")
+        output = selfcheck.locator(".jp-OutputArea")
+        output.get_by_text("All visible checks pass", exact=False).wait_for(timeout=CHECK_DEADLINE)
+        shown = output.inner_text()
+        # The transcript: what the client sent and what came back.
+        assert "4 of 4 checks passed" in shown, shown[:2000]
+        assert "What is the time?" in shown, shown[:2000]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "student_self_check_passed.png"))
+
+
+def _hand_in_and_collect(course, tmp_path: Path, student: str) -> None:
+    """The nbgrader round up to collect: release, the student's fetch and submit, collect."""
+    course_admin.run_nbgrader(course, "generate_assignment", "clock", "--force", timeout=300)
+    course_admin.run_nbgrader(course, "release_assignment", "clock", "--force", timeout=120)
+    home = tmp_path / student
+    home.mkdir()
+    # nbgrader names a submission after the login; --student names it here (one Unix user).
+    env = dict(environment(), JUPYTER_CONFIG_PATH=str(course.student_config))
+    for step in (["fetch_assignment", "clock"], ["submit", "clock", f"--student={student}"]):
+        if step[0] == "submit":
+            notebook = home / "clock" / "clock.ipynb"
+            nb = json.loads(notebook.read_text())
+            answer = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+            answer["source"] = "%%writefile clock_server.py\n" + CORRECT.read_text()
+            notebook.write_text(json.dumps(nb))
+        subprocess.run([sys.executable, "-m", "nbgrader", *step], cwd=home, env=env, check=True,
+                       capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
+    course_admin.run_nbgrader(course, "db", "student", "add", student, "--first-name=Alice",
+                              "--last-name=Liddell", timeout=120)
+    course_admin.run_nbgrader(course, "collect", "clock", timeout=120)
+    assert (course.root / "submitted" / student / "clock" / "clock.ipynb").is_file()
+
+
+def test_instructor_sees_the_collected_submission_in_formgrader(page, tmp_path):
+    course = course_admin.init(tmp_path / "course")
+    command, env, cwd = course_admin.lab_command(course)
+    # The nbgrader round runs while JupyterLab starts (Formgrader reads the course when asked).
+    with ThreadPoolExecutor(1) as pool:
+        handed_in = pool.submit(_hand_in_and_collect, course, tmp_path, "alice")
+        with jupyterlab(command, cwd, env, tmp_path / "lab.log") as (url, token):
+            handed_in.result()
+            with screenshot_on_failure(page, "instructor_formgrader"):
+                _formgrader_shows_the_submission(page, url, token)
+
+
+def _formgrader_shows_the_submission(page, url: str, token: str) -> None:
+    """Nbgrader → Formgrader → clock's submissions: alice's, collected, waiting to be autograded."""
+    page.goto(f"{url}/lab?token={token}")
+    page.get_by_role("menuitem", name="Nbgrader").click()
+    page.get_by_role("menuitem", name="Formgrader", exact=True).click()
+    formgrader = page.frame_locator("iframe").first
+    # Manage Assignments: clock, released, with its submission.
+    row = formgrader.locator("tr", has_text="clock").first
+    row.wait_for()
+    formgrader.get_by_role("link", name="clock").first.wait_for()
+    # Manage Submissions: alice's collected submission, waiting to be autograded.
+    row.locator("td a[href*='manage_submissions/clock']").first.click()
+    formgrader.get_by_text("alice", exact=False).first.wait_for()
+    listing = formgrader.locator("body").inner_text()
+    assert "Liddell, Alice" in listing and "needs autograding" in listing.lower(), listing[:2000]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "instructor_formgrader.png"))
