@@ -51,6 +51,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import diagnose
 from .course import SOLUTIONS
 from .worker import CannotIsolate, Result, Task, read_tree
 
@@ -148,10 +149,19 @@ def snapshot(root: Path, into: Path) -> Path:
     return into
 
 
+def notebook_names(root: Path, assignment: str, course_id: str) -> list[str]:
+    """The assignment's notebooks, as the gradebook knows them (e.g. ``["clock"]``)."""
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id) as gb:
+        return [n.name for n in gb.find_assignment(assignment).notebooks]
+
+
 def make_task(root: Path, assignment: str, student: str, course_id: str, *, hide: list[str],
-              allow_fallback: bool) -> Task:
-    return Task(assignment, student, course_id,
-                submission=read_tree(root / "submitted" / student / assignment),
+              allow_fallback: bool, submission: dict[str, bytes] | None = None) -> Task:
+    """The task for one submission; ``submission`` replaces the files read from ``submitted/``."""
+    if submission is None:
+        submission = read_tree(root / "submitted" / student / assignment)
+    return Task(assignment, student, course_id, submission=submission,
                 source={k: v for k, v in read_tree(SOLUTIONS / assignment).items() if not k.endswith(".ipynb")},
                 hide=hide, allow_fallback=allow_fallback)
 
@@ -335,7 +345,18 @@ class Batch:
         self.scheduler = scheduler
         self.allow_fallback = allow_fallback
         self.workers_used: set[str] = set()
+        self.description = ""
         self.executor = executor  # a LocalPool or DaskCluster shared by several batches (the demo)
+
+    def finish(self, outcome: Outcome, bar) -> None:
+        """Record one submission's outcome (state file, journal, progress bar)."""
+        if outcome.worker:
+            self.workers_used.add(outcome.worker)
+        self.state.record(outcome)
+        self.journal(outcome)
+        bar.update(1)
+        if outcome.status == "failed":
+            bar.write(f"  {outcome.student}: failed: {outcome.reason}")
 
     def journal(self, outcome: Outcome) -> None:
         """Append the outcome to ``ROOT/.graders/ASSIGNMENT.journal`` (one JSON line per recorded grading)."""
@@ -344,6 +365,14 @@ class Batch:
             f.write(line + "\n")
 
     def run(self) -> list[Outcome]:
+        import warnings
+        from sqlalchemy.exc import SAWarning
+        with warnings.catch_warnings():
+            # nbgrader's gradebook warns about its own ORM use on every submission; nothing to act on
+            warnings.simplefilter("ignore", SAWarning)
+            return self._run()
+
+    def _run(self) -> list[Outcome]:
         from tqdm import tqdm
         from .sandbox import isolation_mode
         config = course_config(self.root)
@@ -361,9 +390,19 @@ class Batch:
             executor.share(snapshot(self.root, snap_dir / "gradebook.db"))
             hide = [str(self.root)]
             futures = {}
+            notebooks = notebook_names(self.root, self.assignment, course_id)
+            early_notes: dict[str, list[str]] = {}
             for student in self.students:
+                # a misnamed or extra notebook is sorted out, an unreadable one fails here, alone
+                arranged = diagnose.arrange(read_tree(self.root / "submitted" / student / self.assignment),
+                                            notebooks)
+                if arranged.problem:
+                    self.finish(Outcome(student, "failed", f"{student}'s {self.assignment}: {arranged.problem}"),
+                                bar)
+                    continue
+                early_notes[student] = list(arranged.notes)
                 task = make_task(self.root, self.assignment, student, course_id, hide=hide,
-                                 allow_fallback=allow_fallback)
+                                 allow_fallback=allow_fallback, submission=arranged.files)
                 futures[executor.submit(task)] = student
             for future in executor.as_completed(list(futures)):
                 student = futures[future]
@@ -372,7 +411,8 @@ class Batch:
                 except CannotIsolate as exc:
                     outcome = Outcome(student, "failed", str(exc))
                 except Exception as exc:  # noqa: BLE001 - a worker lost for good: say so, go on
-                    outcome = Outcome(student, "failed", f"the worker failed: {type(exc).__name__}: {exc}")
+                    outcome = Outcome(student, "failed", "the worker failed: " + diagnose.explain(
+                        exc, student=student, assignment=self.assignment))
                 else:
                     try:
                         outcome = record(self.root, result, config)
@@ -380,13 +420,8 @@ class Batch:
                         outcome = Outcome(student, "failed", f"recording the grades failed: "
                                                              f"{type(exc).__name__}: {exc}",
                                           result.seconds, result.cpu_seconds, result.worker)
-                if outcome.worker:
-                    self.workers_used.add(outcome.worker)
-                self.state.record(outcome)
-                self.journal(outcome)
-                bar.update(1)
-                if outcome.status == "failed":
-                    bar.write(f"  {student}: failed: {outcome.reason}")
+                outcome.reason = "; ".join([*early_notes.get(student, []), *([outcome.reason] if outcome.reason else [])])
+                self.finish(outcome, bar)
             self.description = executor.describe()
         finally:
             bar.close()
