@@ -5,8 +5,9 @@ solutions/clock/clock.ipynb; :data:`SPEC` is its short form, and every check
 names the points it verifies (``spec=``).  Decisions written into that spec:
 
 * the question is the 25 ASCII bytes ``'What is the time?'.ljust(25)``, sent
-  whole or in pieces, with nothing after it (no newline); a server may check
-  its text or not (the grader sends no other question);
+  whole or in pieces (a client may pause a second or two before or between
+  them), with nothing after it (no newline); a server may check its text or
+  not (the grader sends no other question);
 * the answer is exactly the 24 bytes of ``time.ctime()`` (local time), taken
   once the whole question is in: no newline, padding or other framing;
 * the server closes the connection right after answering (a clean close or a
@@ -17,10 +18,11 @@ How the time- and race-dependent points are verified without luck:
 
 * "the moment it answers": ``time.ctime()`` has whole seconds, so a check
   waits (at most 1 s) for the clock's next whole second before the question
-  is complete and requires a stamp no earlier than that second; a correct
+  is complete and requires a stamp no earlier than that second.  A correct
   stamp is never earlier than the second ctime() showed when the client
-  asked (C's ``time(NULL)``, a coarse clock that may lag ``time.time()`` by
-  a tick: :func:`ctime_clock`) nor later than floor(time answered).  Servers run with ``TZ`` set to UTC+05:30, so a
+  asked, nor later than floor(time answered); "the second ctime() showed" is
+  C's ``time(NULL)``, a coarse clock that may lag ``time.time()`` by a tick
+  (:func:`ctime_clock`).  Servers run with ``TZ`` set to UTC+05:30, so a
   server that answers in UTC (``gmtime``, ``utcnow``) is 5 h 30 min off.
 * "nothing yet" (no answer before the last byte, nothing after the 24 bytes,
   no close): instead of a window of silence, :func:`wait_idle` waits until
@@ -30,9 +32,10 @@ How the time- and race-dependent points are verified without luck:
   slept (state ``S``, not writing to its output pipe) with unchanged
   context-switch counts across two looks (``/proc/PID/task``).  From then on
   the server can only act on new input or a timer, so what the client holds
-  is all the server will say (a server that sleeps on purpose before it
-  closes still gets a grace of :data:`QUIET_WINDOW` seconds).  Where this cannot be observed
-  (no ``/proc``) it falls back to a window of :data:`QUIET_WINDOW` seconds.
+  is all the server will say.  A server that sleeps on purpose before it
+  closes still gets :data:`QUIET_WINDOW` seconds; where idleness cannot be
+  observed (no ``/proc``, or a server that never rests) the checks fall back
+  to windows of :data:`QUIET_WINDOW` seconds of silence.
 
 Sources: the seed's clockserver.py / clockclient.py (``rfile.read(25)``,
 ``ctime()``); Python docs ``time.ctime``, ``socket.socket.recv``,
