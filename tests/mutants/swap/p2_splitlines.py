@@ -1,7 +1,7 @@
 """Decodes what it reads and keeps str.splitlines()[0], which also splits at form feeds, NEL, U+2028 and more.
 
 spec: 2
-fails: line_ends_at_newline
+fails: non_ascii
 """
 import threading
 from socketserver import StreamRequestHandler, ThreadingTCPServer

@@ -1,7 +1,7 @@
 """Reads through a text-mode file (universal newlines): a carriage return inside the string ends its line.
 
 spec: 2
-fails: line_ends_at_newline
+fails: non_ascii
 """
 import threading
 from socketserver import StreamRequestHandler, ThreadingTCPServer

@@ -1,7 +1,7 @@
 """A lone client gets its own line back after waiting 1 s for a partner ("so it is not stuck forever").
 
 spec: 3
-fails: waits_for_partner
+fails: swaps
 """
 import threading
 from socketserver import StreamRequestHandler, ThreadingTCPServer

@@ -1,7 +1,7 @@
 """Adds a newline to the partner's line, which already ends with one: the client gets one newline too many.
 
 spec: 4
-fails: nothing_else
+fails: closes_after_swap
 """
 import threading
 from socketserver import StreamRequestHandler, ThreadingTCPServer
