@@ -273,8 +273,7 @@ def wait_idle(server: Server, clients=(), *, timeout: float = IDLE_TIMEOUT) -> b
         if pids is None:
             return False
         before = _threads(pids)
-        if before is not None:
-            time.sleep(0.005)  # two looks at the threads, 5 ms apart, around the queues
+        if before is not None:  # a second look after the queues: no thread ran in between
             settled = _settled(outer, server.port, clients)
             if settled and _threads(pids) == before and _server_pids(server) == pids:
                 return True
