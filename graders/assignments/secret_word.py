@@ -6,12 +6,15 @@ solutions/secret_word/secret_word.ipynb; :data:`SPEC` holds it in short, and
 every check names the points it verifies (``spec=``).  In short:
 
 1. an HTTP/1.x server (``http.server``) on TCP port 8000 that reads each
-   request whole, however it arrives (in several pieces);
+   request whole, however it arrives (in several pieces), and goes on
+   serving after a client that left without sending a request;
 2. the secret is ``os.environ["SECRET_WORD"]`` when that is set (the grader
    sets it), else ``random.choice`` of a word list;
 3. ``GET /WORD`` is a guess: the path after the first ``/``,
    percent-decoded as UTF-8 (``urllib.parse.unquote``, so ``+`` stays
-   ``+``), compared with the secret exactly (no case folding, no stripping);
+   ``+``, and bytes that are not UTF-8, ``/%FF``, become U+FFFD: a wrong
+   guess, not a crash), compared with the secret exactly (no case folding,
+   no stripping);
 4. the reply to a guess: a well-formed response (CRLF line ends, RFC 9112
    section 2.1) with status 200, ``Content-Type: text/html; charset=utf-8``,
    a ``Content-Length`` counting the body's bytes, a UTF-8 body holding
@@ -206,25 +209,11 @@ def content_length(run):
                                "len(page_bytes). 'crème brûlée' is 12 characters but 15 bytes in UTF-8.")
 
 
-@check("decodes percent-encoded UTF-8 words (/c++%20caf%C3%A9 is 'c++ café'; /%FF is a wrong guess)", depends="right_guess",
+@check("decodes percent-encoded UTF-8 words (/c++%20caf%C3%A9 is 'c++ café')", depends="right_guess",
        spec=3, hidden=True)
 def percent_decoding(run):
     server = run.start(env=secret("c++ café"))
-    help_bytes = ("urllib.parse.unquote(self.path[1:]) never fails: bytes that are not UTF-8 become '\ufffd'. "
-                  "Decoding with errors='strict' (or bytes.decode('utf-8')) raises UnicodeDecodeError, and the "
-                  "client gets no page.")
-    try:
-        response = http_get(server, "A", "/%FF")
-    except Failure as failure:
-        raise Failure("GET /%FF (a byte that is not UTF-8) got no page: " + failure.rationale,
-                      expected="200 and a page saying '\ufffd is wrong'", actual=failure.actual,
-                      help=help_bytes) from None
-    if response.status != 200 or WRONG not in verdicts(response):
-        raise Failure("GET /%FF (a byte that is not UTF-8) was not answered as a wrong guess",
-                      expected="200 and a page saying '\ufffd is wrong' (unquote replaces bad bytes with \ufffd)",
-                      actual=f"{response.status_line()}: {excerpt(response)}",
-                      help=help_bytes)
-    response = http_get(server, "B", "/c++%20caf%C3%A9")
+    response = http_get(server, "A", "/c++%20caf%C3%A9")
     require_status(response, "/c++%20caf%C3%A9")
     if RIGHT not in verdicts(response):
         raise Failure("GET /c++%20caf%C3%A9 is the secret 'c++ café', but the page does not say 'is right'",
@@ -407,6 +396,26 @@ def utf8_page(run):
         raise Failure(f"the page for GET {target} does not show the guessed word 'crème brûlée'",
                       expected="a page containing 'crème brûlée'", actual=excerpt(response),
                       help="Show the decoded guess (urllib.parse.unquote), encoded with the page as UTF-8.")
+
+
+@check("answers a guess holding bytes that are not UTF-8 (/%FF) as a wrong guess", depends="utf8_page",
+       spec=3, hidden=True)
+def bad_bytes(run):
+    server = run.start(env=secret("banana"))
+    help_bytes = ("urllib.parse.unquote(self.path[1:]) never fails: bytes that are not UTF-8 become '\ufffd'. "
+                  "Decoding with errors='strict' (or bytes.decode('utf-8')) raises UnicodeDecodeError, and the "
+                  "client gets no page.")
+    try:
+        response = http_get(server, "A", "/%FF")
+    except Failure as failure:
+        raise Failure("GET /%FF (a byte that is not UTF-8) got no page: " + failure.rationale,
+                      expected="200 and a page saying '\ufffd is wrong'", actual=failure.actual,
+                      help=help_bytes) from None
+    if response.status != 200 or WRONG not in verdicts(response):
+        raise Failure("GET /%FF (a byte that is not UTF-8) was not answered as a wrong guess",
+                      expected="200 and a page saying '\ufffd is wrong' (unquote replaces bad bytes with \ufffd)",
+                      actual=f"{response.status_line()}: {excerpt(response)}",
+                      help=help_bytes)
 
 
 @check("each page says exactly one of 'is wrong', 'is right', 'already found'", depends="right_guess",

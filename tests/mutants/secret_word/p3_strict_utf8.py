@@ -1,7 +1,7 @@
 """Percent-decodes with errors='strict': a guess holding bytes that are not UTF-8 crashes the handler.
 
 spec: 3
-fails: percent_decoding
+fails: bad_bytes
 """
 import html
 import os
