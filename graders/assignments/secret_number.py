@@ -64,8 +64,8 @@ SPEC = {
     2: "picks the secret once, at start: random.randint(1, 100), or SECRET_NUMBER when set",
     3: "guesses are lines: a decimal whole number (sign, spaces around, \\r\\n allowed), several per "
        "connection, however the bytes arrive; an unfinished last line counts when the client closes",
-    4: "answers every guess, in order, with exactly one line: wrong, right (the first right guess ever) "
-       "or secret found (every later guess, whatever the number)",
+    4: "answers every guess, in order, with exactly one line, and sends nothing else: wrong, right (the "
+       "first right guess ever) or secret found (every later guess, whatever the number)",
     5: "a line that is not a whole number (abc, empty, 4.5, not UTF-8) gets one line starting with "
        "'error' (or 'secret found', once found); the connection goes on",
     6: "'found' is shared by all clients: only one client ever hears right, even when several send the "
@@ -240,7 +240,8 @@ def guess(client: Client, number: str | bytes, expected: bytes | None, *, why: s
         if hint is None:
             if reply not in REPLIES and not reply.startswith(b"error"):
                 hint = ("The replies are exactly b'wrong\\n', b'right\\n' and b'secret found\\n' (lower "
-                        "case, one line each, nothing else).")
+                        "case, one line each), and the server sends nothing else: no greeting when a client "
+                        "connects, no second line.")
             elif expected == FOUND:
                 hint = HELP_STATE
             else:
