@@ -12,13 +12,17 @@ root; elsewhere it is skipped with that reason.  Slow: about a minute.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,6 +30,7 @@ import nbformat
 import pytest
 
 import course_users as users
+from conftest import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -33,7 +38,7 @@ ASSIGNMENT = "clock"
 COURSE_ID = "python-servers"
 STUDENT_CASES = ("correct", "wrong_answer")  # examples/submissions/CASE/clock: the students' answers
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900),  # ~15 nbgrader runs; minutes on a loaded machine
               pytest.mark.skipif(not users.is_root(), reason="needs root: creates Unix users (useradd) "
                                  "and runs nbgrader as each of them; CI runs it as root")]
 
@@ -63,6 +68,7 @@ class Round:
         self.students = {users.unique_name("grs"): case for case in STUDENT_CASES}
         self.homes = {name: base / "home" / name for name in [self.instructor, *self.students]}
         self.log: list[str] = []
+        self.autograded: dict[str, tuple[float, float]] = {}  # the gradebook's scores just after autograde
 
     def env(self, user: str) -> dict[str, str]:
         if user == self.instructor:
@@ -72,8 +78,10 @@ class Round:
 
     def run(self, user: str, *argv: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
         cwd = cwd or (self.root if user == self.instructor else self.homes[user])
-        done = users.run_as(user, list(argv), cwd=cwd, env=self.env(user))
-        self.log.append(f"$ [{user}] {' '.join(argv)} -> {done.returncode}\n{done.stdout}{done.stderr}")
+        began = time.monotonic()
+        done = users.run_as(user, list(argv), cwd=cwd, env=self.env(user), timeout=300)
+        self.log.append(f"$ [{user}] {' '.join(argv[:4])} -> {done.returncode} "
+                        f"({time.monotonic() - began:.1f} s)\n{done.stdout}{done.stderr}")
         if check and done.returncode != 0:
             raise AssertionError(f"[{user}] {' '.join(argv)} failed ({done.returncode}):\n"
                                  f"{done.stdout}\n{done.stderr}")
@@ -123,6 +131,7 @@ def play(r: Round) -> None:
     r.log.append(f"$ [root] python -m graders autograde -> {batch.returncode}\n{batch.stdout}{batch.stderr}")
     assert batch.returncode == 0, batch.stdout + batch.stderr
     subprocess.run(["chown", "-R", f"{r.instructor}:{r.instructor}", str(r.root)], check=True)
+    r.autograded = gradebook_scores(r.root)
     r.nbgrader(r.instructor, "generate_feedback", ASSIGNMENT)
     r.nbgrader(r.instructor, "release_feedback", ASSIGNMENT)
 
@@ -152,7 +161,7 @@ def gradebook_scores(root: Path) -> dict[str, tuple[float, float]]:
 
 def test_every_student_gets_the_grade_their_answer_deserves(course_round):
     r = course_round
-    scores = gradebook_scores(r.root)
+    scores = r.autograded
     expected = json.loads((EXAMPLES / ASSIGNMENT / "expected.json").read_text())
     full = max_points(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     assert set(scores) == set(r.students), "\n".join(r.log)
@@ -205,3 +214,154 @@ def test_a_student_sees_neither_the_gradebook_nor_other_submissions(course_round
         assert done.returncode != 0 and "Permission denied" in done.stderr, target
     done = r.run(student, "cat", str(r.root / "gradebook.db"), check=False)
     assert done.returncode != 0
+
+
+# --- item 1: the instructor's Formgrader on this course, as `make course` starts it -----------------
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over the Jupyter server's Unix socket (no TCP port to find or to leak)."""
+
+    def __init__(self, path: Path, timeout: float = 60) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = str(path)
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)
+
+
+class Server:
+    """The instructor's Jupyter server (course_admin.lab_command's settings), run as the instructor."""
+
+    TOKEN = "formgrader-test"
+
+    def __init__(self, r: Round) -> None:
+        from graders.course_admin import Course, lab_command
+        self.sock = r.homes[r.instructor] / "jupyter.sock"
+        argv, _env, cwd = lab_command(Course(r.course), f"--ServerApp.sock={self.sock}",
+                                      f"--IdentityProvider.token={self.TOKEN}", "--no-browser")
+        argv = [sys.executable, "-m", "jupyter", "server", *argv[4:]]  # the server JupyterLab runs on
+        self.process = subprocess.Popen(users.spawn_argv(r.instructor, argv, cwd=cwd), env=r.env(r.instructor),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                        stdin=subprocess.DEVNULL)
+        self.log: list[str] = []
+        ready = threading.Event()
+
+        def read() -> None:
+            for line in self.process.stderr:
+                self.log.append(line)
+                if "is running at" in line:
+                    ready.set()
+            ready.set()
+        self.reader = threading.Thread(target=read, daemon=True)
+        self.reader.start()
+        # the server logs "is running at" before its event loop binds the socket: wait for both
+        if not (ready.wait(120) and wait_until(self.accepting, 60, 0.05)) or self.process.poll() is not None:
+            self.close()
+            raise AssertionError("the Jupyter server did not start:\n" + "".join(self.log))
+
+    def accepting(self) -> bool:
+        if self.process.poll() is not None:
+            return True  # it died: say so at once
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.sock))
+                return True
+            except OSError:
+                return False
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
+        connection = UnixHTTPConnection(self.sock)
+        try:
+            connection.request(method, path, body=json.dumps(body) if body is not None else None,
+                               headers={"Authorization": f"token {self.TOKEN}"})
+            response = connection.getresponse()
+            return response.status, response.read().decode("utf-8", "replace")
+        finally:
+            connection.close()
+
+    def json(self, method: str, path: str, body: dict | None = None):
+        status, text = self.request(method, path, body)
+        assert status == 200, f"{method} {path}: {status}\n{text[:2000]}\n" + "".join(self.log[-30:])
+        return json.loads(text)
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+        self.reader.join(timeout=10)
+
+
+def test_formgrader_shows_the_submissions_opens_them_and_takes_a_manual_grade(course_round):
+    r = course_round
+    wrong = next(s for s, c in r.students.items() if c == "wrong_answer")
+    server = Server(r)
+    try:
+        # the assignment, its two submissions and the autograder's scores
+        assignments = {a["name"]: a for a in server.json("GET", "/formgrader/api/assignments")}
+        assert assignments[ASSIGNMENT]["num_submissions"] == len(r.students)
+        submissions = {s["student"]: s for s in server.json("GET", f"/formgrader/api/submissions/{ASSIGNMENT}")}
+        assert {s: (v["score"], v["max_score"]) for s, v in submissions.items()} == r.autograded
+
+        # every page and link of Formgrader opens (the course root is JupyterLab's root)
+        status, page = server.request("GET", "/formgrader/manage_assignments")
+        assert status == 200 and "not a subdirectory" not in page
+        for path in [f"source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", f"release/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+                     f"submitted/{wrong}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+                     f"autograded/{wrong}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+                     f"feedback/{wrong}/{ASSIGNMENT}/{ASSIGNMENT}.html"]:
+            status, text = server.request("GET", f"/api/contents/{path}?content=0")
+            assert status == 200, f"{path}: {status} {text[:300]}"
+
+        # manual grading: the grading page of the wrong answer, then a grade and a comment through its API
+        notebooks = server.json("GET", f"/formgrader/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}")
+        mine = next(n for n in notebooks if n["student"] == wrong)
+        status, page = server.request("GET", f"/formgrader/submissions/{mine['id']}/")
+        assert status == 200 and "What is the time?" in page
+        grades = server.json("GET", f"/formgrader/api/grades?submission_id={mine['id']}")
+        failed = next(g for g in grades if g["name"] == "test_answers_question")
+        assert failed["auto_score"] == 0
+        server.json("PUT", f"/formgrader/api/grade/{failed['id']}", {"manual_score": failed["max_score"]})
+        comments = server.json("GET", f"/formgrader/api/comments?submission_id={mine['id']}")
+        server.json("PUT", f"/formgrader/api/comment/{comments[0]['id']}",
+                    {"manual_comment": "Regraded by hand: see the transcript."})
+        submissions = {s["student"]: s for s in server.json("GET", f"/formgrader/api/submissions/{ASSIGNMENT}")}
+        assert submissions[wrong]["score"] == pytest.approx(r.autograded[wrong][0] + failed["max_score"])
+    finally:
+        server.close()
+
+    # the feedback and the exports carry the manual grade
+    r.nbgrader(r.instructor, "generate_feedback", ASSIGNMENT, "--force")
+    page = (r.root / "feedback" / wrong / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Regraded by hand" in page
+    r.run(r.instructor, sys.executable, "-m", "graders", "export", ASSIGNMENT)
+    check_exports(r, manual={wrong: ("test_answers_question", failed["max_score"])})
+
+
+def check_exports(r: Round, manual: dict) -> None:
+    """exports/grades.csv and exports/gradescope/clock/STUDENT/results.json agree with the gradebook."""
+    import csv
+
+    import jsonschema
+
+    from graders.gradescope import SCHEMA
+    scores = gradebook_scores(r.root)
+    with open(r.root / "exports" / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f) if row["assignment"] == ASSIGNMENT}
+    assert set(rows) == set(r.students)
+    for student in r.students:
+        assert float(rows[student]["score"]) == pytest.approx(scores[student][0])
+        results = json.loads((r.root / "exports" / "gradescope" / ASSIGNMENT / student / "results.json").read_text())
+        jsonschema.validate(results, SCHEMA)
+        assert results["score"] == pytest.approx(scores[student][0])
+        assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(scores[student][1])
+        assert sum(t["score"] for t in results["tests"]) == pytest.approx(scores[student][0])
+        if student in manual:
+            grade_id, score = manual[student]
+            test = next(t for t in results["tests"] if t["extra_data"]["grade_id"] == grade_id)
+            assert test["score"] == score and test["extra_data"]["manual_score"] == score
+            assert "What is the time?" in test["output"]  # the autograder's transcript is kept
