@@ -1,0 +1,77 @@
+"""`python -m graders course init`: the course layout of docs/course.md, and a gradebook Formgrader can open.
+
+The whole round through the exchange, and Formgrader on it, are in
+tests/test_course_exchange.py (root, slow); this is the layout alone.
+"""
+from __future__ import annotations
+
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graders import course_admin
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # nbgrader and alembic start several times: ~25 s of CPU
+
+
+def tables(db: Path) -> set[str]:
+    with sqlite3.connect(db) as connection:
+        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    base = tmp_path_factory.mktemp("course")
+    done = subprocess.run([sys.executable, "-m", "graders", "course", "init", str(base)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    return course_admin.Course(base)
+
+
+def test_the_layout_is_the_documented_one(course):
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert (course.root / "source").resolve() == REPO / "solutions"
+    assert (course.root / "release").is_dir()
+    assert mode(course.root) == 0o700
+    assert mode(course.base) == 0o755
+    assert mode(course.exchange()) == 0o1777
+    assert "alembic_version" in tables(course.root / "gradebook.db")
+
+
+def test_nbgrader_reads_the_instructor_config_from_the_course_root(course):
+    probe = ("from nbgrader.apps import NbGrader; a = NbGrader(); a.initialize([]); "
+             "c = a.coursedir; print(c.course_id, c.root, c.format_path(c.source_directory, '.', 'clock'), "
+             "a.config.Exchange.root, a.config.Autograde.autograde_preprocessors[0])")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=course.root, capture_output=True, text=True,
+                          timeout=120, env=course_admin.environment(), stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    course_id, root, source, exchange, first = done.stdout.split()
+    assert course_id == course_admin.COURSE_ID and Path(root) == course.root
+    assert Path(source) == course.root / "source" / "clock"
+    assert Path(exchange) == course.exchange()
+    assert first == "graders.nbgrader.Execute"  # the repository's autograding plug-ins are loaded
+
+
+def test_the_students_config_names_the_course_and_the_exchange_only(course):
+    text = (course.student_config / "nbgrader_config.py").read_text()
+    assert str(course.exchange()) in text and course_admin.COURSE_ID in text
+    assert str(course.root) not in text and "solutions" not in text
+    assert stat.S_IMODE((course.student_config / "nbgrader_config.py").stat().st_mode) & 0o004
+
+
+def test_init_again_keeps_the_gradebook_and_stamps_one_alembic_never_stamped(course):
+    db = course.root / "gradebook.db"
+    with sqlite3.connect(db) as connection:  # Formgrader's first start without alembic on PATH left this
+        connection.execute("DROP TABLE alembic_version")
+        connection.execute("INSERT INTO student (id) VALUES ('kept')")
+    assert course_admin.migrate_gradebook(db) == "stamped"
+    assert course_admin.migrate_gradebook(db) == "current"
+    course_admin.init(course.base)
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT id FROM student").fetchall() == [("kept",)]
+    assert not list(course.root.glob("gradebook.db.*"))  # no backup copies piling up
