@@ -353,11 +353,12 @@ class Sandbox:
         self.listening: list[tuple[str, int]] = []
 
     # -- starting -------------------------------------------------------------
-    def start(self, timeout: float = 10.0) -> "Sandbox":
+    def start(self, timeout: float = 30.0) -> "Sandbox":
         """Spawn the jail and the program; return once the program was exec'd.
 
-        Raises :class:`SandboxError` when the jail cannot start (an
-        infrastructure failure, never the student's fault).
+        Raises :class:`SandboxError` when the jail cannot start within
+        ``timeout`` seconds (an infrastructure failure, never the student's
+        fault: generous, because a saturated machine starts interpreters slowly).
         """
         path = str(self._control_dir / "control.sock")
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
