@@ -36,6 +36,9 @@ from pathlib import Path
 from typing import Callable
 
 
+LISTEN_TIMEOUT = 20.0  # seconds a server may take to listen: generous, a loaded grading machine is slow
+
+
 class Failure(Exception):
     """A check found the server wrong.
 
@@ -191,7 +194,7 @@ class Run:
         self.servers: list = []
         self.cancelled = threading.Event()
 
-    def start(self, *, timeout: float = 10.0, env: dict[str, str] | None = None):
+    def start(self, *, timeout: float = LISTEN_TIMEOUT, env: dict[str, str] | None = None):
         """Start the student's server and wait until it listens (a :class:`~graders.harness.Server`).
 
         ``env`` adds environment variables (e.g. a fixed secret, for deterministic checks).

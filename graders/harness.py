@@ -130,7 +130,7 @@ class Server:
         self.listen_seconds = 0.0
         self.clients: list[Client] = []
 
-    def start(self, *, timeout: float = 10.0, port: int | None = None) -> "Server":
+    def start(self, *, timeout: float = 20.0, port: int | None = None) -> "Server":
         """Start the server and wait until it listens on a TCP port.
 
         ``port`` is the port the spec names: preferred when the server listens
