@@ -16,6 +16,7 @@ build/screenshots/TEST.png.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import secrets
@@ -23,6 +24,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -53,8 +55,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="module")
+def warm_browser(browser):
+    """The browser with its lazily started helpers (network and storage services) running.
+
+    Chromium starts them with the first page that loads over HTTP; started inside a test, they
+    would outlive it (they end with the browser, after the module) and count as its leaks.
+    """
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        context = browser.new_context()
+        context.new_page().goto(f"http://127.0.0.1:{server.server_address[1]}/nothing-here")
+        context.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    return browser
+
+
 @pytest.fixture
-def page(browser, request):
+def page(warm_browser, request):
+    browser = warm_browser
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
     tab.set_default_timeout(UI_DEADLINE)
@@ -178,8 +202,9 @@ def _hand_in_and_collect(course, tmp_path: Path, student: str) -> None:
             notebook.write_text(json.dumps(nb))
         subprocess.run([sys.executable, "-m", "nbgrader", *step], cwd=home, env=env, check=True,
                        capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
-    course_admin.run_nbgrader(course, "db", "student", "add", student, "--first-name=Alice",
-                              "--last-name=Liddell", timeout=120)
+    from nbgrader.api import Gradebook  # the student's name, as `nbgrader db student add` writes it
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course_admin.COURSE_ID) as gradebook:
+        gradebook.update_or_create_student(student, first_name="Alice", last_name="Liddell")
     course_admin.run_nbgrader(course, "collect", "clock", timeout=120)
     assert (course.root / "submitted" / student / "clock" / "clock.ipynb").is_file()
 
