@@ -298,6 +298,13 @@ def run_checks(assignment: Assignment, path: Path, *, only: list[str] | None = N
     if concurrent is None:
         concurrent = concurrent_checks()
     results = _run_concurrently(assignment, checks, path) if concurrent else _run_in_order(assignment, checks, path)
+    errored = {c.name for c in checks if results[c.name].status == "error"}
+    if errored:
+        # The grader's own failure (a sandbox that could not start on a saturated machine) must not
+        # cost the student: such a check, and the checks that depend on it, run once more, in order.
+        redo = errored | {c.name for c in checks for name in errored if _depends_on(assignment, c, name)}
+        kept = {name: r for name, r in results.items() if name not in redo}
+        results = _run_in_order(assignment, [c for c in checks if c.name in redo], path, known=kept)
     ordered = [results[c.name] for c in checks]
     return Report(assignment.name, str(path), isolation_mode(), ordered)
 
@@ -308,8 +315,19 @@ def _skipped(assignment: Assignment, check: Check) -> CheckResult:
         rationale=f"not checked: it needs \"{assignment.checks[check.depends].description}\" to pass first")
 
 
-def _run_in_order(assignment: Assignment, checks: list[Check], path: Path) -> dict[str, CheckResult]:
-    results: dict[str, CheckResult] = {}
+def _depends_on(assignment: Assignment, check: Check, name: str) -> bool:
+    """True when ``check`` depends on the check ``name``, directly or through others."""
+    while check.depends is not None:
+        if check.depends == name:
+            return True
+        check = assignment.checks[check.depends]
+    return False
+
+
+def _run_in_order(assignment: Assignment, checks: list[Check], path: Path,
+                  known: dict[str, CheckResult] | None = None) -> dict[str, CheckResult]:
+    """``checks`` one after another; ``known``: results already in (of their dependencies, say)."""
+    results: dict[str, CheckResult] = dict(known or {})
     for check in checks:
         if check.depends and (check.depends not in results or not results[check.depends].passed):
             results[check.name] = _skipped(assignment, check)
