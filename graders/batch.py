@@ -485,4 +485,8 @@ def main(args: argparse.Namespace) -> int:
     written = write_class_report(Path(args.root))
     if written:
         print(f"class report: {written} (and check_results.csv)")
+    from .gradescope import write_results
+    results = write_results(Path(args.root), args.assignment, Path(args.root) / "exports")
+    if results:
+        print(f"Gradescope results.json: {len(results)} under {Path(args.root) / 'exports' / 'gradescope'}")
     return 0 if all(o.status == "graded" for o in outcomes) else 1

@@ -56,11 +56,15 @@ def main(args: argparse.Namespace) -> int:
     nbgrader("export", f"--to={csv_path}", root=root)
     print()
     print_table(csv_path, names, outcomes)
+    from .gradescope import write_results
+    for name in names:  # Gradescope's results.json per submission, beside grades.csv
+        write_results(root, name, root / "exports")
     feedback = sorted((root / "feedback").glob("*/*/*.html"))
     from .report import write_report
     report = write_report(root, names)
     print(f"\ngrades: {csv_path}")
     print(f"class report: {report}; per check: {root / 'check_results.csv'}")
+    print(f"Gradescope results: {root / 'exports' / 'gradescope'}/ASSIGNMENT/STUDENT/results.json")
     print(f"feedback: {len(feedback)} HTML pages under {root / 'feedback'}/STUDENT/ASSIGNMENT/")
     print(f"wall time: {time.monotonic() - began:.1f} s")
     failed = [(n, o) for n, per in outcomes.items() for o in per.values() if o.status == "failed"]

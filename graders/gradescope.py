@@ -224,13 +224,18 @@ def export(root: Path, assignment: str, out: Path | None = None) -> list[Path]:
     (``OUT`` defaults to ``ROOT/exports``).  Returns the results.json paths.
     Raises subprocess.CalledProcessError when nbgrader export fails.
     """
-    from nbgrader.api import Gradebook
-
     from .course import nbgrader
     root = Path(root).resolve()
     out = Path(out or root / "exports").resolve()
     out.mkdir(parents=True, exist_ok=True)
     nbgrader("export", f"--to={out / 'grades.csv'}", root=root)
+    return write_results(root, assignment, out)
+
+
+def write_results(root: Path, assignment: str, out: Path) -> list[Path]:
+    """``OUT/gradescope/ASSIGNMENT/STUDENT/results.json`` for every submission in the gradebook."""
+    from nbgrader.api import Gradebook
+    root, out = Path(root).resolve(), Path(out).resolve()
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "python-servers") as gb:
         students = sorted(s.student.id for s in gb.assignment_submissions(assignment))
     written = []
