@@ -87,4 +87,6 @@ def check(assignment: str, name: str) -> None:
     result = report.result(name)
     _show(result.render(transcripts="all"), result_html(result, open_diagram=True))
     if not result.passed:
-        raise CheckFailed(result.rationale or result.description) from None
+        # The whole verdict (rationale, expected/actual, hint, transcript): nbgrader's Validate
+        # button shows a failing cell's error and nothing it displayed.
+        raise CheckFailed(result.render(transcripts="failed")) from None
