@@ -1,7 +1,7 @@
 """Uses one global Event and one global box for every pair, never cleared: the second pair finds them already set.
 
 spec: 5
-fails: pairs_in_turn, silent_client, exact_bytes, overlapping_pairs, odd_client_waits, many_at_once, waiting_client_leaves
+fails: pairs_in_turn, non_ascii, silent_client, exact_bytes, overlapping_pairs, odd_client_waits, many_at_once, waiting_client_leaves
 """
 import threading
 from socketserver import StreamRequestHandler, ThreadingTCPServer
