@@ -252,6 +252,11 @@ def wait_read(server: Server, client: Client, *, timeout: float = READ_WAIT) -> 
     return wait_until(read_all, timeout)
 
 
+def accepted_all(server: Server) -> bool:
+    """True when the server has accepted every connection made so far (its accept queue is empty)."""
+    return not any(row[2] == "0A" and row[0][1] == server.port and row[3] for row in tcp_table(server))
+
+
 def send_in_pieces(server: Server, client: Client, data: bytes, cuts: list[int]) -> None:
     """Send ``data`` cut at the byte offsets ``cuts``; the server reads each piece before the next."""
     client.line = data
@@ -422,9 +427,14 @@ def exact_bytes(run):
        timeout=60, spec=4)
 def closes_after_swap(run):
     server = run.start()
-    a, b = server.client("A"), server.client("B")
-    server.client("C")  # connected and silent the whole time: its handler must not keep A or B open
-    swap_pair(a, b, "A says goodbye", "B says goodbye")
+    a = server.client("A")
+    send_line(a, line("A says goodbye"))
+    wait_read(server, a)
+    server.client("C")  # connects while A waits and stays silent: what serves C must not keep A's socket
+    wait_until(lambda: accepted_all(server), 2.0)  # a forking server forks for C before B even connects
+    b = server.client("B")
+    send_line(b, line("B says goodbye"))
+    receive_all([(a, b.line, "B"), (b, a.line, "A")])
     for client in (a, b):
         extra = client.receive_until_closed(limit=1 << 16, timeout=WAIT)
         if extra:
@@ -439,7 +449,7 @@ def closes_after_swap(run):
                                 "second line."))
         if not client.peer_closed:
             raise Failure(f"after the swap, client {client.name} was not hung up on "
-                          f"(client C was connected and had not sent its line)",
+                          f"(client C had connected while A waited, and was silent)",
                           expected="the server closes the connection right after the partner's line",
                           actual=f"the connection stayed open for {WAIT:g} s",
                           help="After sending the partner's line, close the connection (a socketserver "
@@ -517,9 +527,7 @@ def burst(server: Server, tag: str) -> None:
     """``BURST`` clients connect; once the server has accepted them all, their lines go in one burst."""
     clients = [server.client(f"{tag}{n:02d}") for n in range(1, BURST + 1)]
 
-    def all_accepted():
-        return not any(row[2] == "0A" and row[0][1] == server.port and row[3] for row in tcp_table(server))
-    wait_until(all_accepted, 2.0)
+    wait_until(lambda: accepted_all(server), 2.0)
     for n, client in enumerate(clients, 1):
         client.line = line(f"line {n:02d} of {tag}")
     for client in clients:  # as close together as we can
