@@ -427,12 +427,11 @@ def exact_bytes(run):
        timeout=60, spec=4)
 def closes_after_swap(run):
     server = run.start()
-    a = server.client("A")
+    a, b = server.client("A"), server.client("B")
     send_line(a, line("A says goodbye"))
     wait_read(server, a)
     server.client("C")  # connects while A waits and stays silent: what serves C must not keep A's socket
-    wait_until(lambda: accepted_all(server), 2.0)  # a forking server forks for C before B even connects
-    b = server.client("B")
+    wait_until(lambda: accepted_all(server), 2.0)  # a forking server forks for C before B's line comes
     send_line(b, line("B says goodbye"))
     receive_all([(a, b.line, "B"), (b, a.line, "A")])
     for client in (a, b):
