@@ -434,6 +434,9 @@ class Sandbox:
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["PYTHONIOENCODING"] = "utf-8:backslashreplace"
+        # glibc reserves 64 MiB of address space per malloc arena (one per thread, up to 8 x cores):
+        # under the address-space limit a threaded server could not start more than ~13 threads.
+        env["MALLOC_ARENA_MAX"] = "2"
         env["GRADERS_SANDBOX_ID"] = self.token
         if self.uid is not None:
             env["HOME"] = str(self.workdir)
