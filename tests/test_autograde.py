@@ -145,7 +145,9 @@ def test_class_report_counts_each_check_and_draws_a_chart(browser, course):
         row = tab.locator("section#clock tr.check[data-check='answers_question']")
         assert row.is_visible()
         assert row.locator("td.passed").text_content().startswith(f"{passed} of {graded}")
-        assert "did not get a time.ctime() text" in row.text_content()  # the most common reason it failed
+        # the most common reason it failed (wrong_answer and never_answers fail it once each)
+        assert any(reason in row.text_content() for reason in
+                   ("did not get a time.ctime() text", "closed the connection of client A without answering"))
         for name in names:
             chart = tab.locator(f"section#{name} svg").first
             assert chart.is_visible() and chart.bounding_box()["height"] > 100
