@@ -184,7 +184,7 @@ def bench_cluster(name: str, n: int, address: str, base: Path, label: str) -> bo
     workers = sorted({o.worker for o in outcomes})
     failed = [o for o in outcomes if o.status != "graded"]
     print(f"  {label}: {n} submissions in {took:.1f} s: {n / took:.2f} submissions/s "
-          f"({len(workers)} workers did the work; {len(failed)} failed)", flush=True)
+          f"({len(workers)} worker{'s' if len(workers) != 1 else ''} did the work; {len(failed)} failed)", flush=True)
     return not failed
 
 
