@@ -193,7 +193,6 @@ class Run:
         self.transcript = Transcript()
         self.servers: list = []
         self.cancelled = threading.Event()
-        self.cgroup_parent = ""  # the grading's cgroup (sandbox.Cgroup.for_grading), shared by its servers
 
     def start(self, *, timeout: float = LISTEN_TIMEOUT, env: dict[str, str] | None = None):
         """Start the student's server and wait until it listens (a :class:`~graders.harness.Server`).
@@ -204,7 +203,7 @@ class Run:
         from .harness import Server
         if self.cancelled.is_set():
             raise Failure("the check ran out of time")
-        server = Server(self.path, self.transcript, env=env, cgroup_parent=self.cgroup_parent)
+        server = Server(self.path, self.transcript, env=env)
         self.servers.append(server)
         return server.start(timeout=timeout, port=self.assignment.port)
 
@@ -298,30 +297,16 @@ def run_checks(assignment: Assignment, path: Path, *, only: list[str] | None = N
     checks = [c for c in assignment.checks.values() if c.name in wanted]
     if concurrent is None:
         concurrent = concurrent_checks()
-    from .sandbox import Cgroup
-    group = Cgroup.for_grading()  # caps the memory of all the grading's servers together
-    try:
-        results = _run_checks(assignment, checks, path, concurrent, group.name if group else "")
-    finally:
-        if group is not None:
-            group.remove()
-    return Report(assignment.name, str(path), isolation_mode(), [results[c.name] for c in checks])
-
-
-def _run_checks(assignment: Assignment, checks: list[Check], path: Path, concurrent: bool,
-                group: str) -> dict[str, CheckResult]:
-    if concurrent:
-        results = _run_concurrently(assignment, checks, path, group)
-    else:
-        results = _run_in_order(assignment, checks, path, group=group)
+    results = _run_concurrently(assignment, checks, path) if concurrent else _run_in_order(assignment, checks, path)
     errored = {c.name for c in checks if results[c.name].status == "error"}
     if errored:
         # The grader's own failure (a sandbox that could not start on a saturated machine) must not
         # cost the student: such a check, and the checks that depend on it, run once more, in order.
         redo = errored | {c.name for c in checks for name in errored if _depends_on(assignment, c, name)}
         kept = {name: r for name, r in results.items() if name not in redo}
-        results = _run_in_order(assignment, [c for c in checks if c.name in redo], path, known=kept, group=group)
-    return results
+        results = _run_in_order(assignment, [c for c in checks if c.name in redo], path, known=kept)
+    ordered = [results[c.name] for c in checks]
+    return Report(assignment.name, str(path), isolation_mode(), ordered)
 
 
 def _skipped(assignment: Assignment, check: Check) -> CheckResult:
@@ -340,27 +325,20 @@ def _depends_on(assignment: Assignment, check: Check, name: str) -> bool:
 
 
 def _run_in_order(assignment: Assignment, checks: list[Check], path: Path,
-                  known: dict[str, CheckResult] | None = None, group: str = "") -> dict[str, CheckResult]:
+                  known: dict[str, CheckResult] | None = None) -> dict[str, CheckResult]:
     """``checks`` one after another; ``known``: results already in (of their dependencies, say)."""
     results: dict[str, CheckResult] = dict(known or {})
     for check in checks:
         if check.depends and (check.depends not in results or not results[check.depends].passed):
             results[check.name] = _skipped(assignment, check)
         else:
-            results[check.name] = run_check(assignment, check, path, run=_run(assignment, path, group))
+            results[check.name] = run_check(assignment, check, path)
     return results
 
 
-def _run(assignment: Assignment, path: Path, group: str) -> Run:
-    run = Run(assignment, path)
-    run.cgroup_parent = group
-    return run
-
-
-def _run_concurrently(assignment: Assignment, checks: list[Check], path: Path,
-                      group: str = "") -> dict[str, CheckResult]:
+def _run_concurrently(assignment: Assignment, checks: list[Check], path: Path) -> dict[str, CheckResult]:
     """Every check at once, each in its own thread; dependents of a failed check are cancelled."""
-    runs = {c.name: _run(assignment, path, group) for c in checks}
+    runs = {c.name: Run(assignment, path) for c in checks}
     results: dict[str, CheckResult] = {}
     lock = threading.Lock()
 

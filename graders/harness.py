@@ -118,13 +118,12 @@ class Server:
     """
 
     def __init__(self, path: Path, transcript: Transcript, *, limits: Limits | None = None,
-                 env: dict[str, str] | None = None, cgroup_parent: str = "") -> None:
+                 env: dict[str, str] | None = None) -> None:
         self.path = Path(path)
         self.transcript = transcript
         self.workdir = Path(tempfile.mkdtemp(prefix="graders-run-"))
         shutil.copy(self.path, self.workdir / self.path.name)
-        self.sandbox = Sandbox([sys.executable, self.path.name], self.workdir, limits=limits, env=env,
-                               cgroup_parent=cgroup_parent)
+        self.sandbox = Sandbox([sys.executable, self.path.name], self.workdir, limits=limits, env=env)
         self.host: str | None = None
         self.port: int | None = None
         self.start_seconds = 0.0

@@ -193,22 +193,12 @@ def guarantees() -> dict[str, bool]:
     }
 
 
-GRADING_MEMORY_BYTES = 1 << 30  # all the servers of one grading together (its checks run at once)
-GRADING_PROCESSES = 512
-
-
 class Cgroup:
-    """A pids + memory cgroup for one sandbox (removed by :meth:`remove`).
+    """A pids + memory cgroup for one sandbox (removed by :meth:`remove`)."""
 
-    ``parent``: the name of a group made by :meth:`for_grading` that this one
-    goes inside, so that the limits of the parent hold for all its sandboxes together.
-    """
-
-    def __init__(self, name: str, limits: "Limits", parent: str = "") -> None:
+    def __init__(self, name: str, limits: "Limits") -> None:
         self.version = cgroup_support()
         self.dirs: list[Path] = []
-        self.name = f"{parent}/{name}" if parent else name
-        name = self.name
         if self.version == "v1":
             pids = CGROUP_V1 / "pids" / CGROUP_PARENT / name
             memory = CGROUP_V1 / "memory" / CGROUP_PARENT / name
@@ -228,19 +218,6 @@ class Cgroup:
             with contextlib.suppress(OSError):
                 (group / "memory.max").write_text(str(limits.memory_bytes))
                 (group / "memory.swap.max").write_text("0")
-
-    @classmethod
-    def for_grading(cls) -> "Cgroup | None":
-        """A group for all the sandboxes of one grading (None without cgroups).
-
-        Its checks run at once, each server in its own sandbox with its own
-        memory limit; this group caps their sum (GRADING_MEMORY_BYTES), so a
-        memory bomb costs one grading 1 GiB, not 512 MiB per check.
-        """
-        if not cgroup_support():
-            return None
-        limits = Limits(memory_bytes=GRADING_MEMORY_BYTES, processes=GRADING_PROCESSES)
-        return cls(f"grading-{uuid.uuid4().hex}", limits)
 
     @property
     def procs_files(self) -> list[str]:
@@ -346,10 +323,8 @@ class Sandbox:
     """
 
     def __init__(self, argv: list[str], workdir: Path, *, limits: Limits | None = None,
-                 env: dict[str, str] | None = None, hide: list[Path] | None = None,
-                 cgroup_parent: str = "") -> None:
+                 env: dict[str, str] | None = None, hide: list[Path] | None = None) -> None:
         self.argv = list(argv)
-        self.cgroup_parent = cgroup_parent  # a Cgroup.for_grading() group's name: shared limits
         self.workdir = Path(workdir)
         self.limits = limits or Limits()
         self.mode = isolation_mode()
@@ -393,7 +368,7 @@ class Sandbox:
         jail = [sys.executable, "-I", str(JAIL), "--control", path,
                 "--workdir", str(self.workdir), "--limits", self.limits.as_json()]
         if cgroup_support():
-            self.cgroup = Cgroup(f"sandbox-{self.token}", self.limits, parent=self.cgroup_parent)
+            self.cgroup = Cgroup(f"sandbox-{self.token}", self.limits)
             for procs in self.cgroup.procs_files:
                 jail += ["--cgroup", procs]
         if drops_privileges():

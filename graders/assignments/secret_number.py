@@ -153,7 +153,7 @@ def start(run, secret_value: int | None = None, *, seed: int = DEFAULT_SEED,
         env["PYTHONPATH"] += f":{FALLBACK_SITE}"
     if secret_value is not None:
         env["SECRET_NUMBER"] = str(secret_value)
-    server = Server(run.path, run.transcript, env=env, cgroup_parent=run.cgroup_parent)
+    server = Server(run.path, run.transcript, env=env)
     run.servers.append(server)
     site = server.workdir / SITE_DIR
     site.mkdir()

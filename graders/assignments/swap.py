@@ -515,8 +515,7 @@ def start_racy(run) -> Server:
     if run.cancelled.is_set():
         raise Failure("the check ran out of time")
     racy = isolation_mode() == "namespaces"  # the fallback mode has a sitecustomize of its own
-    server = Server(run.path, run.transcript, env={"PYTHONPATH": "."} if racy else None,
-                    cgroup_parent=run.cgroup_parent)
+    server = Server(run.path, run.transcript, env={"PYTHONPATH": "."} if racy else None)
     run.servers.append(server)
     if racy:
         (server.workdir / "sitecustomize.py").write_text(SITECUSTOMIZE)
