@@ -92,14 +92,19 @@ class Watch:
         return found
 
     def rss_bytes(self) -> int:
-        """Resident memory of the watched sandboxes' processes, summed (a sample)."""
-        total = 0
+        """Resident memory of the largest watched sandbox: its processes summed (a sample).
+
+        A grading's checks run at once, each server in a sandbox of its own with its own
+        memory limit, so the limit to check holds per sandbox (per PID namespace).
+        """
+        per_sandbox: dict[str, int] = {}
         for proc in self.processes(by_name=False):
             try:
-                total += proc.memory_info().rss
+                key = _pid_namespace(proc.pid) or proc.environ().get("GRADERS_SANDBOX_ID", "?")
+                per_sandbox[key] = per_sandbox.get(key, 0) + proc.memory_info().rss
             except psutil.Error:
                 pass
-        return total
+        return max(per_sandbox.values(), default=0)
 
 
 @pytest.fixture

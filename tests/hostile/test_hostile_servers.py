@@ -29,7 +29,7 @@ from .conftest import CORRECT, OUTSIDE_TMP, REPO, SERVERS, process_limit_enforce
 CLOCK = assignments.get("clock")
 CHECKS = list(CLOCK.checks)
 WALL_LIMIT = 90.0  # seconds one hostile grading may take (generous: the point is "bounded")
-SANDBOX_MEMORY = 1.5 * (1 << 30)  # bytes all of one sandbox's processes may hold together
+SANDBOX_MEMORY = 1.5 * (1 << 30)  # bytes all of one sandbox's processes may hold together (each check has its own)
 
 FULL = {name: "pass" for name in CHECKS}
 NO_START = {name: ("fail" if name == "starts" else "skip") for name in CHECKS}
@@ -196,7 +196,7 @@ def test_hostile_server(case, watch, fake_course, well_known, tmp_path):
         assert "more bytes of output not kept" in graded.output()
     if case.startswith("memory_bomb"):
         assert samples["rss"] < SANDBOX_MEMORY, (
-            f"{case}: the sandbox's processes held {samples['rss'] / (1 << 30):.2f} GiB together "
+            f"{case}: one sandbox's processes held {samples['rss'] / (1 << 30):.2f} GiB together "
             f"(limit {SANDBOX_MEMORY / (1 << 30):.2f} GiB): memory is limited per process only")
     if case == "binds_all":
         assert not samples["host_listeners"], f"0.0.0.0:12091 was visible on the host: {samples}"
