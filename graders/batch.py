@@ -110,23 +110,9 @@ def notebook_note(nb) -> str:
     if meta.get("kernel"):
         notes.append(meta["kernel"])
     checks = meta.get("checks", {})
-    errors = [k for k, v in checks.items() if (v.get("status") if isinstance(v, dict) else v) == "error"]
+    errors = [k for k, status in checks.items() if status == "error"]
     if errors:
         notes.append(f"grader error in {', '.join(errors)}")
-    return "; ".join(notes)
-
-
-def autograded_note(root: Path, assignment: str, student: str) -> str:
-    """The notes of a student's autograded notebooks (see :func:`notebook_note`)."""
-    import nbformat
-    notes = []
-    for nb_path in sorted((root / "autograded" / student / assignment).glob("*.ipynb")):
-        try:
-            note = notebook_note(nbformat.read(str(nb_path), as_version=4))
-        except Exception:  # noqa: BLE001 - a note is best effort
-            continue
-        if note:
-            notes.append(note)
     return "; ".join(notes)
 
 

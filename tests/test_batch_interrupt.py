@@ -60,7 +60,7 @@ def test_interrupted_batch_finishes_the_rest_when_run_again(tmp_path, how):
             batch.wait()
     done_before = graded(tmp_path)
     assert done_before and done_before != set(STUDENTS)
-    # the gradings under way died with the batch (graders._guard): nothing grades behind our back
+    # the gradings under way died with the batch (workers and kernels: PR_SET_PDEATHSIG): nothing grades behind our back
     assert wait_until(lambda: not [p for p in psutil.process_iter(["cmdline"])
                                    if str(tmp_path) in " ".join(p.info["cmdline"] or [])], 30)
     again = subprocess.run([sys.executable, "-m", "graders", "autograde", "clock", "--root", str(tmp_path)],
