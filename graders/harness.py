@@ -10,7 +10,6 @@ student-facing rationale, never a raw traceback.
 
 from __future__ import annotations
 
-import os
 import selectors
 import shutil
 import socket
@@ -22,10 +21,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import watch
 from .checks import Failure
 from .sandbox import Limits, Sandbox, SandboxError
 
 DEFAULT_TIMEOUT = 5.0  # seconds any single client operation may take
+PATIENCE = 30.0  # seconds a patient read may run past its timeout while the server is still busy
+BUSY_LOOK = 0.05  # seconds between looks at a busy server (/proc) once a patient read's timeout passed
 SHOW_BYTES = 200  # bytes of a message quoted in a transcript line
 
 
@@ -279,34 +281,46 @@ class Client:
         self._log(f"sends {show(data)}", data=data)
         return self
 
-    def receive(self, size: int, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    def receive(self, size: int, *, timeout: float = DEFAULT_TIMEOUT, patient: bool = True) -> bytes:
         """Up to ``size`` bytes: returns when ``size`` bytes came, the server closed, or ``timeout`` passed.
 
         Never raises on a timeout: returns what came (maybe b"") and logs it;
         ``peer_closed`` tells whether the server closed the connection.
+        ``patient`` (for bytes a correct server must send): past ``timeout``,
+        go on waiting while the server is busy, up to :data:`PATIENCE` more
+        seconds (a loaded machine may take long to schedule it); pass False
+        for a window in which nothing may arrive.
         """
         return self._read(lambda got: len(got) >= size,
                           lambda got: self.sock.recv(min(size - len(got), 65536)),
-                          timeout, "nothing more")
+                          timeout, "nothing more", patient)
 
-    def _read(self, done, take, timeout: float, incomplete: str) -> bytes:
+    def _read(self, done, take, timeout: float, incomplete: str, patient: bool) -> bytes:
         """The receive loop of :meth:`receive` and :meth:`receive_until`.
 
         ``take(got)`` reads the next piece from the socket (b"" at EOF) until
-        ``done(got)``, the server closes, or ``timeout`` seconds pass; the
-        result is logged (``incomplete`` says what a timeout left missing).
+        ``done(got)``, the server closes, or ``timeout`` seconds pass (longer
+        while a ``patient`` read sees the server busy, :func:`watch.busy`);
+        the result is logged (``incomplete`` says what a timeout left missing).
         """
         assert self.sock is not None, "connect first"
         got = bytearray()
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
+        last_chance = deadline + (PATIENCE if patient else 0.0)
         timed_out = False
         with selectors.DefaultSelector() as sel:
             sel.register(self.sock, selectors.EVENT_READ)
             while not done(got) and not self.peer_closed:
-                left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
+                now = time.monotonic()
+                if now >= deadline:
+                    if now < last_chance and watch.busy(self.server):
+                        deadline = now + BUSY_LOOK  # it may still answer: look again soon
+                        continue
                     timed_out = True
                     break
+                if not sel.select(deadline - now):
+                    continue
                 try:
                     chunk = take(got)
                 except BlockingIOError:
@@ -326,20 +340,22 @@ class Client:
         if self.peer_closed:
             self._log("sees the server close the connection")
         elif timed_out:
-            self._log(f"waited {timeout:g} s: {incomplete if data else 'nothing'} came")
+            self._log(f"waited {time.monotonic() - began:.3g} s: {incomplete if data else 'nothing'} came")
         return data
 
-    def receive_line(self, *, limit: int = 1 << 16, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    def receive_line(self, *, limit: int = 1 << 16, timeout: float = DEFAULT_TIMEOUT,
+                     patient: bool = True) -> bytes:
         """One line: the bytes up to and including the first ``b"\\n"`` (see :meth:`receive_until`)."""
-        return self.receive_until(b"\n", limit=limit, timeout=timeout)
+        return self.receive_until(b"\n", limit=limit, timeout=timeout, patient=patient)
 
-    def receive_until(self, end: bytes, *, limit: int = 1 << 16, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    def receive_until(self, end: bytes, *, limit: int = 1 << 16, timeout: float = DEFAULT_TIMEOUT,
+                      patient: bool = True) -> bytes:
         """The bytes up to and including the first ``end`` (at most ``limit`` bytes).
 
         Bytes after ``end`` stay unread (for the next call).  Returns early,
         without ``end``, when the server closes (``peer_closed``), ``limit``
-        bytes came without it, or ``timeout`` seconds passed; never raises on
-        a timeout.  Logged like :meth:`receive`.
+        bytes came without it, or ``timeout`` seconds passed (``patient`` as
+        in :meth:`receive`); never raises on a timeout.  Logged like :meth:`receive`.
         """
         assert end, "end must not be empty"
 
@@ -351,11 +367,12 @@ class Client:
             return self.sock.recv(count) if peek else b""
 
         return self._read(lambda got: got.endswith(end) or len(got) >= limit, take, timeout,
-                          "no end of " + repr(end)[1:])
+                          "no end of " + repr(end)[1:], patient)
 
-    def receive_until_closed(self, *, limit: int = 1 << 20, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-        """Everything until the server closes the connection (at most ``limit`` bytes)."""
-        return self.receive(limit, timeout=timeout)
+    def receive_until_closed(self, *, limit: int = 1 << 20, timeout: float = DEFAULT_TIMEOUT,
+                             patient: bool = True) -> bytes:
+        """Everything until the server closes the connection (at most ``limit`` bytes; see :meth:`receive`)."""
+        return self.receive(limit, timeout=timeout, patient=patient)
 
     def close(self, *, quiet: bool = False) -> None:
         """Close the connection normally (FIN)."""
@@ -383,23 +400,4 @@ class Client:
         check wait for the event "the server has read what was sent" instead
         of a fixed time.
         """
-        if self.sock is None or not sys.platform.startswith("linux"):
-            return None
-        sandbox = self.server.sandbox
-        pids = sorted(sandbox.cgroup.pids()) if sandbox.cgroup is not None else []
-        if sandbox.mode != "namespaces":
-            pids.append(os.getpid())
-        mine = self.sock.getsockname()[1]
-        for pid in pids:
-            for table in ("tcp", "tcp6"):
-                try:
-                    lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
-                except OSError:
-                    continue
-                for line in lines:
-                    fields = line.split()
-                    local, remote, queues = fields[1], fields[2], fields[4]
-                    if int(local.rsplit(":", 1)[1], 16) == self.server.port and \
-                            int(remote.rsplit(":", 1)[1], 16) == mine:
-                        return int(queues.split(":")[1], 16)
-        return None
+        return watch.unread(self.server, self) if self.sock is not None else None

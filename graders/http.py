@@ -108,7 +108,7 @@ def http_get(server, name: str, target: str, *, headers: list[tuple[str, str]] |
         if declared:  # read that many bytes, then whatever else comes before the server closes
             raw += client.receive(int(declared.group(1)), timeout=timeout)
             if not client.peer_closed:
-                raw += client.receive(RESPONSE_LIMIT, timeout=EXTRA_WAIT)
+                raw += client.receive(RESPONSE_LIMIT, timeout=EXTRA_WAIT, patient=False)
         else:
             raw += client.receive_until_closed(limit=RESPONSE_LIMIT, timeout=timeout)
     client.close(quiet=True)

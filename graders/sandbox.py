@@ -424,6 +424,15 @@ class Sandbox:
         self.pid = event.data["pid"]
         return self
 
+    @property
+    def host_pid(self) -> int | None:
+        """The host pid of the sandbox's outer process (``unshare``, or the jail in the fallback mode).
+
+        A process in the server's network namespace: its ``/proc/PID/net`` shows the server's sockets.
+        None before :meth:`start`.
+        """
+        return self._child.pid if self._child is not None else None
+
     def _mount_plan(self) -> dict:
         return mount_plan({os.path.realpath(self.workdir)}, self.hide, unprivileged=self.uid is not None)
 

@@ -50,10 +50,10 @@ import os
 import re
 import selectors
 import socket
-import sys
 import time
 
 from ..checks import Assignment, Failure
+from .. import watch
 from ..harness import Client, Server, crash_help, show
 
 PORT = 12091
@@ -133,125 +133,9 @@ def next_second() -> int:
 
 # -- watching the server: has it done everything it is going to do? ---------------------------------
 
-def _jail_pids(server: Server) -> tuple[int | None, int | None]:
-    """(a pid inside the server's network namespace, the jail's pid), host pids; None where unknown."""
-    child = getattr(server.sandbox, "_child", None)
-    if child is None or not sys.platform.startswith("linux"):
-        return None, None
-    cached = getattr(server, "_clock_jail", None)
-    if cached is None:
-        import psutil
-        outer = child.proc.pid  # unshare (namespaces mode) or the jail itself (fallback)
-        jail = outer
-        if server.sandbox.mode == "namespaces":
-            try:
-                kids = psutil.Process(outer).children()
-            except psutil.Error:
-                kids = []
-            jail = kids[0].pid if kids else None
-        cached = server._clock_jail = (outer, jail)
-    return cached
-
-
-def _server_pids(server: Server) -> list[int] | None:
-    """Host pids of every process of the student's server (not the jail)."""
-    cgroup = server.sandbox.cgroup
-    if cgroup is not None and cgroup.dirs:
-        return sorted(cgroup.pids())
-    _, jail = _jail_pids(server)
-    if jail is None:
-        return None
-    import psutil
-    try:
-        return sorted(p.pid for p in psutil.Process(jail).children(recursive=True))
-    except psutil.Error:
-        return []
-
-
-def _threads(pids: list[int]) -> dict[int, int] | None:
-    """{thread id: context switches} when every thread of ``pids`` sleeps; None when one is busy.
-
-    Busy: running or runnable (R), in disk sleep (D), stopped, or writing to a
-    full pipe (its output, which the grader drains).  Zombies are dead.
-    """
-    found: dict[int, int] = {}
-    for pid in pids:
-        try:
-            tids = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue  # gone
-        for tid in tids:
-            base = f"/proc/{pid}/task/{tid}"
-            try:
-                with open(f"{base}/stat") as f:
-                    state = f.read().rsplit(")", 1)[1].split()[0]
-                if state in ("Z", "X"):
-                    continue
-                if state != "S":
-                    return None
-                with open(f"{base}/wchan") as f:
-                    wchan = f.read()
-                if "pipe" in wchan:
-                    return None
-                with open(f"{base}/status") as f:
-                    switches = sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
-            except (OSError, IndexError, ValueError):
-                continue  # the thread ended meanwhile
-            found[int(tid)] = switches
-    return found
-
-
-def _queues(netns_pid: int) -> dict[tuple[int, int], tuple[str, int, int]]:
-    """{(local port, remote port): (state, tx_queue, rx_queue)} of the namespace's TCP connections."""
-    rows: dict[tuple[int, int], tuple[str, int, int]] = {}
-    for table in ("tcp", "tcp6"):
-        try:
-            with open(f"/proc/{netns_pid}/net/{table}") as f:
-                next(f)
-                for line in f:
-                    fields = line.split()
-                    state = fields[3]
-                    if state in ("0A", "06", "07"):  # LISTEN, TIME_WAIT, CLOSE
-                        continue
-                    local = int(fields[1].rsplit(":", 1)[1], 16)
-                    remote = int(fields[2].rsplit(":", 1)[1], 16)
-                    tx, rx = (int(x, 16) for x in fields[4].split(":"))
-                    rows[(local, remote)] = (state, tx, rx)
-        except (OSError, StopIteration, ValueError, IndexError):
-            continue
-    return rows
-
-
-def _client_port(client: Client) -> int | None:
-    try:
-        return client.sock.getsockname()[1] if client.sock is not None else None
-    except OSError:
-        return None
-
-
-def _settled(netns_pid: int, port: int, clients) -> bool:
-    """Every byte each client sent has been read by the server, every byte the server sent delivered."""
-    rows = _queues(netns_pid)
-    for client in clients:
-        mine = _client_port(client)
-        if mine is None:
-            continue
-        client_side, server_side = rows.get((mine, port)), rows.get((port, mine))
-        if client_side is None or client_side[0] == "08":
-            continue  # reset, or the server closed (CLOSE_WAIT): everything it sent is in
-        if client_side[1] or server_side is None or server_side[0] == "03" or server_side[1] or server_side[2]:
-            return False  # bytes unacknowledged or unread, or the handshake not done (SYN_RECV)
-    return True
-
-
 def server_unread(server: Server, client: Client) -> int | None:
     """Bytes ``client`` sent that the server has not read yet (None when unknown)."""
-    outer, _ = _jail_pids(server)
-    mine = _client_port(client)
-    if outer is None or mine is None:
-        return None
-    row = _queues(outer).get((server.port, mine))
-    return row[2] if row else None
+    return watch.unread(server, client)
 
 
 def wait_idle(server: Server, clients=(), *, timeout: float = IDLE_TIMEOUT) -> bool:
@@ -262,25 +146,12 @@ def wait_idle(server: Server, clients=(), *, timeout: float = IDLE_TIMEOUT) -> b
     once (it floods its output, or spins) gets :data:`QUIET_WINDOW` seconds at
     later calls: the callers then fall back to windows of silence.
     """
-    outer, _ = _jail_pids(server)
-    if outer is None:
-        return False
     if getattr(server, "_clock_restless", False):
         timeout = min(timeout, QUIET_WINDOW)
-    deadline = time.monotonic() + timeout
-    while True:
-        pids = _server_pids(server)
-        if pids is None:
-            return False
-        before = _threads(pids)
-        if before is not None:  # a second look after the queues: no thread ran in between
-            settled = _settled(outer, server.port, clients)
-            if settled and _threads(pids) == before and _server_pids(server) == pids:
-                return True
-        if time.monotonic() >= deadline:
-            server._clock_restless = True
-            return False
-        time.sleep(0.002)  # polling /proc: the kernel has no event for "the process sleeps"
+    if watch.wait_idle(server, clients, timeout=timeout):
+        return True
+    server._clock_restless = True
+    return False
 
 
 # -- clients ----------------------------------------------------------------------------------------
@@ -306,7 +177,7 @@ def require_alive(server: Server, context: str, help: str = HANG_UP_HELP) -> Non
     ``help`` is the hint for what the check did; a crash's traceback follows it.
     """
     if server.alive():
-        code = server.sandbox.wait_exit(1.0) if not _server_pids(server) else None
+        code = server.sandbox.wait_exit(1.0) if not watch.server_pids(server) else None
     else:
         code = server.sandbox.exit_code
     if code is not None:
@@ -320,14 +191,14 @@ def rest_of_reply(server: Server, client: Client) -> bytes:
     if client.peer_closed or client.sock is None:
         return b""
     wait_idle(server, [client])
-    return client.receive(1 << 16, timeout=QUIET_WINDOW)  # ends at once when the server closes
+    return client.receive(1 << 16, timeout=QUIET_WINDOW, patient=False)  # ends at once when the server closes
 
 
 def nothing_yet(server: Server, client: Client) -> bytes:
     """What ``client`` has got so far, once the server has dealt with all it sent (b"" if nothing)."""
     if wait_idle(server, [client]):
-        return client.receive(1 << 16, timeout=0.02)
-    return client.receive(1 << 16, timeout=QUIET_WINDOW)
+        return client.receive(1 << 16, timeout=0.02, patient=False)
+    return client.receive(1 << 16, timeout=QUIET_WINDOW, patient=False)
 
 
 def ask(server: Server, client: Client, question: bytes = QUESTION) -> tuple[bytes, float]:
@@ -495,7 +366,7 @@ def closes_connection(run):
     if client.peer_closed:
         return
     idle = wait_idle(server, [client])
-    client.receive(1 << 16, timeout=0.02 if idle else 2.0)
+    client.receive(1 << 16, timeout=0.02 if idle else 2.0, patient=False)
     if not client.peer_closed:
         raise Failure("after answering client A, your server kept the connection open: A waited for the "
                       "end of the stream" + (" and your server went on waiting too" if idle else ""),

@@ -329,7 +329,7 @@ def wait_until_read(client) -> tuple[bytes, bool]:
     server sent meanwhile and whether it read everything.
     """
     if client.unread_by_server() is None:
-        early = client.receive(1, timeout=EARLY_WAIT)
+        early = client.receive(1, timeout=EARLY_WAIT, patient=False)
         return early + (client.receive_until_closed(timeout=1.0) if early and not client.peer_closed else b""), True
     deadline = time.monotonic() + READ_WAIT
     with selectors.DefaultSelector() as sel:

@@ -48,6 +48,7 @@ import threading
 import time
 
 from ..checks import Assignment, Failure
+from .. import watch
 from ..harness import Client, Server, show
 from ..sandbox import isolation_mode
 
@@ -146,7 +147,7 @@ def expect_reply(client: Client, expected: bytes, partner: str, *, timeout: floa
 
 def expect_nothing_yet(client: Client, why: str, *, seconds: float = ALONE) -> None:
     """Client must receive nothing (and not be hung up on) for ``seconds``."""
-    early = client.receive(1 << 20, timeout=seconds)
+    early = client.receive(1 << 20, timeout=seconds, patient=False)
     if early or client.peer_closed:
         own = getattr(client, "line", None)
         what = "its own line back" if early and early == own else "an answer"
@@ -188,51 +189,6 @@ def receive_all(expectations, *, help: str | None = None) -> None:
         raise errors[0]
 
 
-def tcp_table(server: Server) -> list[tuple[tuple[str, int], tuple[str, int], str, int]]:
-    """The TCP sockets of the server's network namespace: (local, remote, state, rx_queue bytes).
-
-    Read from ``/proc/PID/net/tcp`` and ``tcp6`` (proc(5)) of a process in that
-    namespace (the sandbox's ``unshare``); states are hex (``0A`` LISTEN, ``01``
-    ESTABLISHED, ``08`` CLOSE_WAIT).  Empty when the table cannot be read.
-    """
-    child = getattr(server.sandbox, "_child", None)
-    if server.sandbox.mode == "namespaces" and child is not None:
-        base = f"/proc/{child.pid}/net"
-    else:
-        base = "/proc/self/net"
-    rows = []
-    for table in ("tcp", "tcp6"):
-        try:
-            with open(f"{base}/{table}") as f:
-                next(f)
-                for text in f:
-                    fields = text.split()
-                    rows.append((_address(fields[1]), _address(fields[2]), fields[3],
-                                 int(fields[4].split(":")[1], 16)))
-        except (OSError, StopIteration, ValueError, IndexError):
-            continue
-    return rows
-
-
-def _address(hexaddr: str) -> tuple[str, int]:
-    host_hex, port_hex = hexaddr.split(":")
-    raw = bytes.fromhex(host_hex)
-    if len(raw) == 4:
-        host = socket.inet_ntop(socket.AF_INET, raw[::-1])
-    else:  # four little-endian 32-bit words
-        host = socket.inet_ntop(socket.AF_INET6, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
-        if host.startswith("::ffff:"):
-            host = host[7:]
-    return host, int(port_hex, 16)
-
-
-def _server_side(server: Server, client: Client):
-    """The row of ``tcp_table`` for the server's end of ``client``'s connection, or None."""
-    port = client.sock.getsockname()[1] if client.sock is not None else None
-    return next((row for row in tcp_table(server)
-                 if row[0][1] == server.port and row[1][1] == port), None)
-
-
 def wait_until(condition, timeout: float) -> bool:
     """Poll ``condition()`` every 2 ms until it is true (True) or ``timeout`` seconds pass (False)."""
     deadline = time.monotonic() + timeout
@@ -247,14 +203,14 @@ def wait_until(condition, timeout: float) -> bool:
 def wait_read(server: Server, client: Client, *, timeout: float = READ_WAIT) -> bool:
     """Wait until the server has read every byte ``client`` sent (True), or ``timeout`` (False)."""
     def read_all():
-        row = _server_side(server, client)
-        return row is not None and row[3] == 0
+        return watch.unread(server, client) == 0
     return wait_until(read_all, timeout)
 
 
 def accepted_all(server: Server) -> bool:
     """True when the server has accepted every connection made so far (its accept queue is empty)."""
-    return not any(row[2] == "0A" and row[0][1] == server.port and row[3] for row in tcp_table(server))
+    return not any(row.state == watch.LISTEN and row.local[1] == server.port and row.rx
+                   for row in watch.tcp_table(server))
 
 
 def send_in_pieces(server: Server, client: Client, data: bytes, cuts: list[int]) -> None:
@@ -362,8 +318,8 @@ def silent_client(run):
     x.close()
 
     def x_handled():  # the server has closed its end of X's connection
-        return not any(row[1][1] == x_port and row[0][1] == server.port and row[2] == "08"
-                       for row in tcp_table(server))
+        return not any(row.remote[1] == x_port and row.local[1] == server.port and row.state == watch.CLOSE_WAIT
+                       for row in watch.tcp_table(server))
     wait_until(x_handled, 1.0)  # a server that keeps X's socket open costs 1 s, no more
     e, f = server.client("E"), server.client("F")
     swap_pair(e, f, "E after X left", "F after X left", help=silent_help)

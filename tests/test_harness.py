@@ -1,0 +1,67 @@
+"""The harness's patient reads: a busy server gets more time, an idle one does not (graders.watch)."""
+from __future__ import annotations
+
+import textwrap
+import time
+
+import pytest
+
+from graders import sandbox, watch
+from graders.harness import Server, Transcript
+
+needs_proc = pytest.mark.skipif(sandbox.isolation_mode() != "namespaces",
+                                reason="busy/idle is seen through the sandbox's cgroup and /proc")
+
+# Answers each connection's first byte after `pause` seconds, spinning (busy) or sleeping (idle).
+LATE_SERVER = '''
+    import socket, sys, time
+    how = open("how").read()
+    server = socket.create_server(("127.0.0.1", 8000))
+    while True:
+        conn, _ = server.accept()
+        conn.recv(1)
+        end = time.monotonic() + 2.0
+        if how == "spin":
+            while time.monotonic() < end:
+                pass
+        else:
+            time.sleep(2.0)
+        conn.sendall(b"late")
+        conn.close()
+'''
+
+
+def late_server(tmp_path, how: str) -> Server:
+    path = tmp_path / "server.py"
+    path.write_text(textwrap.dedent(LATE_SERVER), encoding="utf-8")
+    (tmp_path / "how").write_text(how)
+    server = Server(path, Transcript())
+    (server.workdir / "how").write_text(how)
+    return server
+
+
+@needs_proc
+def test_a_patient_read_waits_while_the_server_is_busy(tmp_path):
+    """A server still computing when the timeout passes (a loaded machine) is given the time to answer."""
+    with late_server(tmp_path, "spin") as server:
+        server.start(port=8000)
+        client = server.client("A").send(b"?")
+        began = time.monotonic()
+        assert client.receive(4, timeout=0.5) == b"late"
+        assert 1.5 < time.monotonic() - began < 0.5 + 30
+        impatient = server.client("B").send(b"?")
+        assert impatient.receive(4, timeout=0.5, patient=False) == b""
+
+
+@needs_proc
+def test_a_patient_read_does_not_wait_for_a_sleeping_server(tmp_path):
+    """A server whose threads all sleep could only answer on a timer: the timeout stands."""
+    with late_server(tmp_path, "sleep") as server:
+        server.start(port=8000)
+        client = server.client("A").send(b"?")
+        wait = time.monotonic()
+        assert watch.wait_idle(server, [client], timeout=10)
+        assert not watch.busy(server)
+        began = time.monotonic()
+        assert client.receive(4, timeout=0.5) == b""
+        assert time.monotonic() - began < 1.5, time.monotonic() - wait
