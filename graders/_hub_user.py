@@ -10,7 +10,8 @@ enter, e.g. pyenv's ``/root/.pyenv``), it enters a private mount namespace,
 masks that folder with an empty tmpfs and binds back just the way to the
 Python installation (``_jail.set_up_mounts``); then it drops to the user
 (``initgroups``, ``setgid``, ``setuid``) and execs the server.  Nothing else
-of the folder becomes visible.  Source: Linux man pages unshare(2),
+of the folder becomes visible.  A student's plan also masks the repository's
+solutions and binds the student view over its checks (graders/student_view.py).  Source: Linux man pages unshare(2),
 mount_namespaces(7), initgroups(3).
 """
 import ctypes
@@ -31,7 +32,7 @@ def main(argv: list[str]) -> None:
     opts, command = argv[:split], argv[split + 1:]
     plan = json.loads(opts[opts.index("--plan") + 1]) if "--plan" in opts else {}
     user = pwd.getpwnam(os.environ["JUPYTERHUB_USER"])
-    if plan.get("mask"):
+    if plan.get("mask") or plan.get("bind"):
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.unshare(CLONE_NEWNS) != 0:
             raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")

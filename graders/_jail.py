@@ -125,7 +125,8 @@ def set_up_mounts(plan: dict) -> None:
     """Hide what a student's server must not see (we are root of a private mount namespace).
 
     ``plan["mask"]``: [[DIR, [KEEP, ...]], ...]: an empty tmpfs is mounted over DIR
-    and each KEEP path below it is bound back in place.  ``plan["null"]``: files
+    and each KEEP path below it is bound back in place.  ``plan["bind"]``:
+    [[SOURCE, TARGET], ...]: SOURCE bound over TARGET.  ``plan["null"]``: files
     replaced by /dev/null.
     """
     for directory, keep in plan.get("mask", []):
@@ -142,6 +143,9 @@ def set_up_mounts(plan: dict) -> None:
                 open(path, "a").close()
             _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
             os.close(fd)
+    for source, target in plan.get("bind", []):
+        if os.path.exists(source) and os.path.exists(target):
+            _mount(source, target, None, MS_BIND | MS_REC, None)
     for path in plan.get("null", []):
         if os.path.isfile(path):
             _mount("/dev/null", path, None, MS_BIND, None)

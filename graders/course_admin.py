@@ -12,9 +12,11 @@ from, laid out as docs/course.md describes::
     │   ├── gradebook.db         created and migrated (``nbgrader db upgrade``)
     │   └── submitted/ autograded/ feedback/ exports/   filled by the course round
     ├── exchange/                nbgrader's exchange (c.Exchange.root), mode 1777
-    └── student_config/nbgrader_config.py   what a student's nbgrader needs: the course id and
-                                 the exchange (put the folder on JUPYTER_CONFIG_PATH, or copy the
-                                 file to /etc/jupyter/ on a shared server)
+    ├── student_config/nbgrader_config.py   what a student's nbgrader needs: the course id and
+    │                            the exchange (put the folder on JUPYTER_CONFIG_PATH, or copy the
+    │                            file to /etc/jupyter/ on a shared server)
+    └── student_view/            graders/assignments/ without the hidden checks: what a student's
+                                 JupyterLab on the course hub sees (graders/student_view.py)
 
 ``--exchange PATH`` puts the exchange elsewhere (e.g. ``/srv/nbgrader/exchange``
 on a shared server, as nbgrader's "shared server" set-up does).  Source:
@@ -50,6 +52,16 @@ class Course:
     def root(self) -> Path:
         """The instructor's course root (CourseDirectory.root)."""
         return self.base / "instructor"
+
+    @property
+    def student_view(self) -> Path:
+        """The students' copy of graders/assignments/ without the hidden checks (graders.student_view)."""
+        return self.base / "student_view"
+
+    def student_plan(self) -> dict:
+        """The mounts of a student's namespace: the student view, no solutions (graders.student_view)."""
+        from . import student_view
+        return student_view.mount_plan(self.student_view)
 
     @property
     def student_config(self) -> Path:
@@ -132,6 +144,8 @@ def init(base: Path, *, exchange: Path | None = None, timeout: float = 120) -> C
     for path in (course.student_config, course.student_config / "nbgrader_config.py"):
         path.chmod(path.stat().st_mode | stat.S_IRGRP | stat.S_IROTH
                    | (stat.S_IXGRP | stat.S_IXOTH if path.is_dir() else 0))
+    from . import student_view
+    student_view.write(course.student_view)
     migrate_gradebook(root / "gradebook.db")
     return course
 

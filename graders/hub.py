@@ -17,7 +17,9 @@ Linux machine under JupyterHub:
   students' ``nbgrader_config.py`` (course id and exchange only) on
   ``JUPYTER_CONFIG_PATH`` and nbgrader's instructor extensions (Formgrader,
   course list, create assignment) switched off: the *Assignments* tab fetches,
-  submits and fetches feedback through the shared exchange (mode 1777).
+  submits and fetches feedback through the shared exchange (mode 1777).  It
+  runs in the course's student view (graders/student_view.py): the visible
+  checks only, no solutions.
 
 Sources: JupyterHub documentation, "Configuration basics", "Authenticators"
 (PAMAuthenticator, ``allowed_users``) and "Spawners" (LocalProcessSpawner,
@@ -37,6 +39,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import student_view
 from .course import REPO, environment
 
 NODE_PREFIX = REPO / "build" / "node"
@@ -87,6 +90,8 @@ c.Spawner.http_timeout = 120
 c.Spawner.environment = {{"PATH": {path!r}}}
 
 INSTRUCTORS = set({instructors!r})
+# A student's server also sees the student view: no hidden checks, no solutions (graders/student_view.py).
+STUDENT_CMD = {student_cmd!r}
 
 
 def pre_spawn_hook(spawner):
@@ -96,6 +101,7 @@ def pre_spawn_hook(spawner):
         config_path = {course_root!r}
     else:
         spawner.notebook_dir = "~"
+        spawner.cmd = STUDENT_CMD
         config_path = {student_config_path!r}
     spawner.environment = dict(spawner.environment, JUPYTER_CONFIG_PATH=config_path)
 
@@ -199,6 +205,12 @@ def give_course_to(course, instructor: str) -> None:
             os.lchown(name, entry.pw_uid, entry.pw_gid)
 
 
+def spawn_command(plan: dict) -> list[str]:
+    """The command that starts a user's JupyterLab as that user, after the mounts of ``plan``."""
+    return [sys.executable, "-I", str(Path(__file__).with_name("_hub_user.py")),
+            "--plan", json.dumps(plan), "--", str(VENV_BIN / "jupyterhub-singleuser")]
+
+
 def write_config(hub: Hub) -> Path:
     """Write the hub's jupyterhub_config.py and the students' Jupyter config; returns the config file."""
     hub.state.mkdir(parents=True, exist_ok=True)
@@ -221,8 +233,8 @@ def write_config(hub: Hub) -> Path:
         db_url=f"sqlite:///{hub.state / 'jupyterhub.sqlite'}",
         cookie_secret=str(hub.state / "jupyterhub_cookie_secret"),
         pid_file=str(hub.state / "jupyterhub.pid"),
-        spawn_cmd=[sys.executable, "-I", str(Path(__file__).with_name("_hub_user.py")),
-                   "--plan", json.dumps(passage_plan()), "--", str(VENV_BIN / "jupyterhub-singleuser")],
+        spawn_cmd=spawn_command(passage_plan()),
+        student_cmd=spawn_command(student_view.merge(passage_plan(), hub.course.student_plan())),
         path=path,
         student_config_path=os.pathsep.join([str(hub.student_jupyter),
                                              str(hub.course.student_config)])))

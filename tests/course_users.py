@@ -16,6 +16,7 @@ this is needed.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import pwd
 import subprocess
@@ -67,19 +68,22 @@ def environment(user: str, home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_as(user: str, argv: list[str], *, cwd: Path, env: dict[str, str],
-           timeout: float = 120) -> subprocess.CompletedProcess:
+def run_as(user: str, argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 120,
+           plan: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``argv`` as ``user`` in ``cwd`` (see the module's docstring); output captured, never raises on status.
 
-    Raises subprocess.TimeoutExpired after ``timeout`` seconds.
+    ``plan``: more mounts first (``_jail.set_up_mounts``), e.g. a course's
+    student view (``Course.student_plan()``).  Raises
+    subprocess.TimeoutExpired after ``timeout`` seconds.
     """
-    return subprocess.run(spawn_argv(user, argv, cwd=cwd), env=env, capture_output=True, text=True,
+    return subprocess.run(spawn_argv(user, argv, cwd=cwd, plan=plan), env=env, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=timeout)
 
 
-def spawn_argv(user: str, argv: list[str], *, cwd: Path) -> list[str]:
+def spawn_argv(user: str, argv: list[str], *, cwd: Path, plan: dict | None = None) -> list[str]:
     """The command line that runs ``argv`` as ``user`` (for Popen, when the command must run on)."""
-    return [sys.executable, "-I", str(HERE), user, str(cwd), "--", *argv]
+    extra = ["--plan", json.dumps(plan)] if plan else []
+    return [sys.executable, "-I", str(HERE), user, str(cwd), *extra, "--", *argv]
 
 
 def _way_to_python() -> dict:
@@ -98,10 +102,14 @@ def _way_to_python() -> dict:
 
 def main(argv: list[str]) -> None:
     split = argv.index("--")
-    (user, cwd), command = argv[:split], argv[split + 1:]
+    (user, cwd, *opts), command = argv[:split], argv[split + 1:]
     entry = pwd.getpwnam(user)
     plan = _way_to_python()
-    if plan["mask"]:
+    if opts:  # --plan JSON: after the way to Python
+        extra = json.loads(opts[opts.index("--plan") + 1])
+        for key in ("mask", "bind", "null"):
+            plan[key] = plan.get(key, []) + extra.get(key, [])
+    if plan["mask"] or plan.get("bind"):
         sys.path.insert(0, str(REPO / "graders"))
         from _jail import set_up_mounts
         libc = ctypes.CDLL(None, use_errno=True)

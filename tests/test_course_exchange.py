@@ -79,13 +79,20 @@ class Round:
     def run(self, user: str, *argv: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
         cwd = cwd or (self.root if user == self.instructor else self.homes[user])
         began = time.monotonic()
-        done = users.run_as(user, list(argv), cwd=cwd, env=self.env(user), timeout=300)
+        plan = None if user == self.instructor else self.student_plan()
+        done = users.run_as(user, list(argv), cwd=cwd, env=self.env(user), timeout=300, plan=plan)
         self.log.append(f"$ [{user}] {' '.join(argv[:4])} -> {done.returncode} "
                         f"({time.monotonic() - began:.1f} s)\n{done.stdout}{done.stderr}")
         if check and done.returncode != 0:
             raise AssertionError(f"[{user}] {' '.join(argv)} failed ({done.returncode}):\n"
                                  f"{done.stdout}\n{done.stderr}")
         return done
+
+    def student_plan(self) -> dict | None:
+        """A student's mounts (the course's student view), once ``course init`` has written it."""
+        from graders.course_admin import Course
+        course = Course(self.course)
+        return course.student_plan() if course.student_view.is_dir() else None
 
     def nbgrader(self, user: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.run(user, sys.executable, "-m", "nbgrader", *args, check=check)
@@ -214,6 +221,48 @@ def test_a_student_sees_neither_the_gradebook_nor_other_submissions(course_round
         assert done.returncode != 0 and "Permission denied" in done.stderr, target
     done = r.run(student, "cat", str(r.root / "gradebook.db"), check=False)
     assert done.returncode != 0
+
+
+# --- item 6: the hidden checks stay hidden from a course's students ------------------------------------
+
+LIST_CHECKS = ("import json; from graders import assignments; "
+               "print(json.dumps({n: sorted(c.name for c in assignments.get(n).checks.values()) "
+               "for n in assignments.NAMES}))")
+
+
+def test_a_student_runs_the_visible_checks_but_can_neither_read_nor_run_the_hidden_ones(course_round):
+    from graders import assignments
+    r = course_round
+    student = next(s for s, case in r.students.items() if case == "correct")
+    full = {n: assignments.get(n) for n in assignments.NAMES}
+    visible = {n: sorted(c.name for c in a.checks.values() if not c.hidden) for n, a in full.items()}
+    hidden = {n: sorted(c.name for c in a.checks.values() if c.hidden) for n, a in full.items()}
+    assert all(hidden.values())
+
+    # the instructor has every check; a student imports only the visible ones
+    mine = json.loads(r.run(r.instructor, sys.executable, "-c", LIST_CHECKS).stdout)
+    assert mine == {n: sorted(a.checks) for n, a in full.items()}
+    theirs = json.loads(r.run(student, sys.executable, "-c", LIST_CHECKS).stdout)
+    assert theirs == visible
+
+    # nor can the student read them, the solutions, the example servers or the history
+    for name in assignments.NAMES:
+        text = r.run(student, "cat", str(REPO / "graders" / "assignments" / f"{name}.py")).stdout
+        assert text and not any(f"def {check}(" in text for check in hidden[name]), name
+    for folder in ("solutions", "examples", "tests", ".git"):
+        if (REPO / folder).is_dir():
+            assert r.run(student, "ls", "-A", str(REPO / folder)).stdout == "", folder
+
+    # the self-check's command runs the visible checks on the student's own server, and passes
+    server = r.homes[student] / "clock_server.py"
+    shutil.copy(EXAMPLES / ASSIGNMENT / "correct.py", server)
+    os.chown(server, *(lambda e: (e.pw_uid, e.pw_gid))(users.pwd.getpwnam(student)))
+    done = r.run(student, sys.executable, "-m", "graders", "check", ASSIGNMENT, str(server), check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for check in visible[ASSIGNMENT]:
+        assert full[ASSIGNMENT].checks[check].description in done.stdout, check
+    for check in hidden[ASSIGNMENT]:
+        assert full[ASSIGNMENT].checks[check].description not in done.stdout, check
 
 
 # --- item 1: the instructor's Formgrader on this course, as `make course` starts it -----------------

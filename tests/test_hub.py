@@ -190,6 +190,19 @@ def test_a_course_round_on_jupyterhub(running_hub):
             _cmdline(p))}
         assert {teacher.name, student.name} <= owners
 
+        # The student's JupyterLab (and every kernel it starts) sees the student view: no hidden
+        # checks, no solutions; the instructor's sees everything (read through /proc/PID/root).
+        seen = {}
+        for p in psutil.process_iter():
+            if "jupyterhub-singleuser" in " ".join(_cmdline(p)):
+                root = Path(f"/proc/{p.pid}/root")
+                checks = (root / str(REPO / "graders/assignments/clock.py").lstrip("/")).read_text()
+                solutions = sorted(os.listdir(root / str(REPO / "solutions").lstrip("/")))
+                seen[p.username()] = ("def several_clients(" in checks, "def answers_question(" in checks,
+                                      solutions)
+        assert seen[student.name] == (False, True, [])
+        assert seen[teacher.name][:2] == (True, True) and "clock" in seen[teacher.name][2]
+
         # The instructor's Formgrader works the first time, and the student has none.
         assert instructor.get("/formgrader/api/assignments").json() is not None
         assert learner.http.get(f"{learner.prefix}/formgrader/api/assignments").status_code == 404
