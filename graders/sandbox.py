@@ -365,7 +365,10 @@ class Sandbox:
         self._listener.bind(path)
         self._listener.listen(1)
         env = self._environment()
-        jail = [sys.executable, "-I", str(JAIL), "--control", path,
+        # -S (no site-packages, no editable finders: 12 ms of a 30 ms start) where the jail needs only
+        # the standard library; the fallback mode's jail finds listeners with psutil.
+        no_site = ["-S"] if self.mode == "namespaces" else []
+        jail = [sys.executable, "-I", *no_site, str(JAIL), "--control", path,
                 "--workdir", str(self.workdir), "--limits", self.limits.as_json()]
         if cgroup_support():
             self.cgroup = Cgroup(f"sandbox-{self.token}", self.limits)
