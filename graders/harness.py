@@ -26,8 +26,8 @@ from .checks import Failure
 from .sandbox import Limits, Sandbox, SandboxError
 
 DEFAULT_TIMEOUT = 5.0  # seconds any single client operation may take
-PATIENCE = 15.0  # seconds a patient read may run past its timeout while the server is still busy
-BUSY_LOOK = 0.05  # seconds between looks at a busy server (/proc) once a patient read's timeout passed
+PATIENCE = watch.PATIENCE  # seconds a patient read may run past its timeout while the server is still busy
+BUSY_LOOK = watch.BUSY_LOOK  # seconds between looks at a busy server once a patient read's timeout passed
 SHOW_BYTES = 200  # bytes of a message quoted in a transcript line
 
 

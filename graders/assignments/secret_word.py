@@ -44,8 +44,8 @@ from __future__ import annotations
 
 import html
 import selectors
-import time
 
+from .. import watch
 from ..checks import Assignment, Failure
 from ..harness import crash_help, show
 from ..http import Response, http_get, media_type, parse_response
@@ -324,22 +324,23 @@ def wait_until_read(client) -> tuple[bytes, bool]:
     """Wait until the server has read all that ``client`` sent, or answered, or closed.
 
     The event is the server's receive queue emptying (Client.unread_by_server),
-    within :data:`READ_WAIT` seconds; where that queue cannot be seen, a server
+    within :data:`READ_WAIT` seconds (longer while the server is busy,
+    :func:`graders.watch.wait_for`); where that queue cannot be seen, a server
     gets :data:`EARLY_WAIT` seconds to answer too early.  Returns what the
     server sent meanwhile and whether it read everything.
     """
     if client.unread_by_server() is None:
         early = client.receive(1, timeout=EARLY_WAIT, patient=False)
         return early + (client.receive_until_closed(timeout=1.0) if early and not client.peer_closed else b""), True
-    deadline = time.monotonic() + READ_WAIT
     with selectors.DefaultSelector() as sel:
         sel.register(client.sock, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            if sel.select(0.01):  # the server answered or closed: read what it sent
-                return client.receive_until_closed(timeout=1.0), True
-            if client.unread_by_server() == 0:
-                return b"", True
-    return b"", False
+        answered = lambda: bool(sel.select(0))  # noqa: E731 - the server answered or closed
+        if not watch.wait_for(lambda: answered() or client.unread_by_server() == 0, READ_WAIT, client.server,
+                              interval=0.005):
+            return b"", False
+        if answered():
+            return client.receive_until_closed(timeout=1.0), True
+    return b"", True
 
 
 @check("picks a secret itself when SECRET_WORD is not set", depends="starts", spec=2, hidden=True)

@@ -201,10 +201,12 @@ def wait_until(condition, timeout: float) -> bool:
 
 
 def wait_read(server: Server, client: Client, *, timeout: float = READ_WAIT) -> bool:
-    """Wait until the server has read every byte ``client`` sent (True), or ``timeout`` (False)."""
-    def read_all():
-        return watch.unread(server, client) == 0
-    return wait_until(read_all, timeout)
+    """Wait until the server has read every byte ``client`` sent (True), or ``timeout`` (False).
+
+    Longer while the server is busy (:func:`graders.watch.wait_for`): a loaded machine may
+    take seconds to schedule it.
+    """
+    return watch.wait_for(lambda: watch.unread(server, client) == 0, timeout, server)
 
 
 def accepted_all(server: Server) -> bool:
