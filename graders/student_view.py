@@ -31,8 +31,8 @@ from .course import REPO
 
 ASSIGNMENTS = REPO / "graders" / "assignments"
 HIDDEN_FOLDERS = ("solutions", "examples", "tests", ".git", ".graders")
-HEADER = ('"""{doc}"""\n# A course\'s student view of graders/assignments/{name} (graders/student_view.py):\n'
-          '# the hidden checks and what only they use were taken out.\n')
+HEADER = ("# A course's student view of graders/assignments/{name} (graders/student_view.py):\n"
+          "# the hidden checks and what only they use were taken out.\n")
 
 
 def _is_hidden_check(node: ast.stmt) -> bool:
@@ -69,11 +69,7 @@ def strip_hidden(source: str, name: str = "module.py") -> str:
     ``source`` does not parse.
     """
     tree = ast.parse(source)
-    doc = ast.get_docstring(tree, clean=False) or ""
     body = [node for node in tree.body if not _is_hidden_check(node)]
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]  # the docstring: written back first, as is
     while True:
         removable = []
         for node in body:
@@ -85,8 +81,7 @@ def strip_hidden(source: str, name: str = "module.py") -> str:
             break
         body = [node for node in body if node not in removable]
     tree.body = body
-    text = ast.unparse(ast.fix_missing_locations(tree))
-    return HEADER.format(doc=doc.replace('"""', "'''"), name=name) + text + "\n"
+    return HEADER.format(name=name) + ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 
 def write(dest: Path) -> Path:
