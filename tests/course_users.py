@@ -11,7 +11,7 @@ drops to the user (setgroups, setgid, setuid) and execs the command.  On a
 real server Python is installed where every user can run it and none of
 this is needed.
 
-    python -I tests/course_users.py USER CWD -- COMMAND ...   (as root)
+    python -I tests/course_users.py USER CWD [--plan JSON] -- COMMAND ...   (as root)
 """
 from __future__ import annotations
 
