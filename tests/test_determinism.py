@@ -9,7 +9,7 @@ processes saturate the CPU (each ends by itself after a bounded time, and is kil
 
 ``GRADERS_DETERMINISM_RUNS`` sets the number of rounds of each kind (default 1, so that
 ``make test`` stays short: tests/test_mutants.py grades every correct server of the much larger
-mutation corpus three times, four at once; ``make soak`` runs the full 20 of each kind).
+mutation corpus three times, six at once; ``make soak`` runs the full 20 of each kind).
 Measured on 2 CPUs with the 30-case corpus (4 assignments), 2 jobs: about 47 s a round idle
 and 71 s with the CPU saturated, so 20 rounds of each take about 40 minutes in all;
 GRADERS_DETERMINISM_RUNS=3 takes about 6.
