@@ -143,10 +143,13 @@ _RESTLESS: set[bytes] = set()  # digests of server files found never idle (this 
 
 
 def _digest(server: Server) -> bytes:
-    try:
-        return hashlib.sha256(server.path.read_bytes()).digest()
-    except OSError:
-        return b""
+    """The server file's SHA-256, read once per server (wait_idle is called several times a check)."""
+    if not hasattr(server, "_clock_digest"):
+        try:
+            server._clock_digest = hashlib.sha256(server.path.read_bytes()).digest()
+        except OSError:
+            server._clock_digest = b""
+    return server._clock_digest
 
 
 def wait_idle(server: Server, clients=(), *, timeout: float = IDLE_TIMEOUT) -> bool:
