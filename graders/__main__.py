@@ -31,6 +31,8 @@ from pathlib import Path
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .sandbox import prewarm
+    prewarm(Path(args.file) if args.file.endswith(".py") else None)  # the zygote imports while we do
     from . import answers, assignments
     from .checks import run_checks
     try:

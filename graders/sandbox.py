@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import atexit
 import json
 import os
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -46,7 +49,10 @@ import queue
 import pexpect
 from pexpect.popen_spawn import PopenSpawn
 
+from ._jail import SockDiag
+
 JAIL = Path(__file__).with_name("_jail.py")
+ZYGOTE = Path(__file__).with_name("_zygote.py")
 FALLBACK_SITE = Path(__file__).with_name("_fallback_site")
 OUTPUT_LIMIT = 64 * 1024  # bytes of server output kept for feedback
 
@@ -249,6 +255,180 @@ class Cgroup:
                 time.sleep(0.005)  # the kernel is still tearing processes down
 
 
+def base_environment() -> dict[str, str]:
+    """The environment every sandboxed program starts from (a sandbox adds its marker and extras)."""
+    keep = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "SYSTEMROOT", "TMPDIR")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.setdefault("LANG", "C.UTF-8")
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8:backslashreplace"
+    # glibc reserves 64 MiB of address space per malloc arena (one per thread, up to 8 x cores):
+    # under the address-space limit a threaded server could not start more than ~13 threads.
+    env["MALLOC_ARENA_MAX"] = "2"
+    return env
+
+
+def prewarm(program: Path | None = None) -> None:
+    """Start this process's zygote now (it imports while the caller goes on), when sandboxes use one.
+
+    ``program``: a Python file about to be graded; the zygote imports what it imports.
+    """
+    if zygote_enabled():
+        Zygote.get(_zygote_environment(base_environment()), program_imports(program) if program else ())
+
+
+def program_imports(path: Path) -> tuple[str, ...]:
+    """The absolute module names a Python file's import statements name (and their packages), or ()."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return ()
+    return _program_imports(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _program_imports(path: str, _mtime: int, _size: int) -> tuple[str, ...]:
+    import ast
+    try:
+        tree = ast.parse(Path(path).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found = [node.module]
+        else:
+            continue
+        for name in found:
+            parts = name.split(".")
+            names += [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return tuple(dict.fromkeys(names))
+
+
+def zygote_enabled() -> bool:
+    """True when sandboxes are forked from a :class:`Zygote` (namespaces mode, as root, Linux 5.3+).
+
+    ``GRADERS_ZYGOTE=off`` starts every sandbox the plain way (``unshare`` + a new jail).
+    """
+    return (isolation_mode() == "namespaces" and os.geteuid() == 0 and hasattr(os, "pidfd_open")
+            and hasattr(signal, "pidfd_send_signal") and os.environ.get("GRADERS_ZYGOTE") != "off")
+
+
+# What a server's environment holds that is the same for every sandbox: the zygote starts with it
+# (Python reads PYTHONUNBUFFERED, PYTHONIOENCODING and the locale at start-up); the rest of a
+# sandbox's environment (its marker, HOME, a check's variables) is set in its jail.
+_STARTUP_KEYS = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR", "PYTHONUNBUFFERED",
+                 "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "MALLOC_ARENA_MAX", "PYTHONPATH",
+                 "PYTHONHASHSEED", "PYTHONWARNINGS", "PYTHONUTF8")
+
+
+def _zygote_environment(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k in _STARTUP_KEYS or k.startswith("LC_")}
+
+
+class Zygote:
+    """This grader process's pre-started jail (``graders/_zygote.py``), one per start-up environment.
+
+    :meth:`spawn` sends it a sandbox's request and two descriptors (the output
+    pipe's write end, the jail's control socket) and gets back the pid of the
+    sandbox's outer process and a pidfd for it.  Thread-safe; the zygote exits
+    when this process closes its socket (at exit, or :meth:`stop_all`).
+    """
+
+    _running: dict[tuple, "Zygote"] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, env: dict[str, str], preload: tuple[str, ...] = ()) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ZYGOTE), str(theirs.fileno()), ",".join(preload)], pass_fds=[theirs.fileno()],
+                env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.lock = threading.Lock()
+
+    @classmethod
+    def get(cls, env: dict[str, str], preload: tuple[str, ...] = ()) -> "Zygote":
+        """The running zygote for this start-up environment (started, with ``preload``, if there is none)."""
+        key = tuple(sorted(env.items()))
+        with cls._lock:
+            zygote = cls._running.get(key)
+            if zygote is None or zygote.proc.poll() is not None:
+                if zygote is not None:
+                    zygote.stop()
+                zygote = cls._running[key] = cls(env, preload)
+            return zygote
+
+    def spawn(self, request: dict, fds: list[int], timeout: float) -> tuple[int, int]:
+        """Fork one sandbox: its outer process's (pid, pidfd).  Raises SandboxError or OSError."""
+        with self.lock:
+            self.sock.settimeout(timeout)  # the first request waits for the zygote's imports
+            try:
+                socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
+                data, got, _flags, _addr = socket.recv_fds(self.sock, 65536, 1)
+            except socket.timeout:
+                self.stop()
+                raise SandboxError(f"the zygote did not answer within {timeout:g} s") from None
+        reply = json.loads(data) if data else {"ok": False, "message": "the zygote has gone"}
+        if not reply.get("ok") or len(got) != 1:
+            for fd in got:
+                os.close(fd)
+            raise SandboxError(reply.get("message", "the zygote refused"))
+        return reply["pid"], got[0]
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(5)
+            return
+        self.proc.kill()
+        self.proc.wait()
+
+    @classmethod
+    def stop_all(cls) -> None:
+        """Stop every zygote of this process (they are started again when needed)."""
+        with cls._lock:
+            running, cls._running = list(cls._running.values()), {}
+        for zygote in running:
+            zygote.stop()
+
+    @classmethod
+    def pids(cls) -> set[int]:
+        """Pids of this process's zygotes (long-lived helpers, not leaks)."""
+        with cls._lock:
+            return {z.pid for z in cls._running.values()}
+
+
+atexit.register(Zygote.stop_all)
+
+
+def _read_or_eof(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:
+        return b""
+
+
+def _pidfd_wait(pidfd: int, timeout: float) -> bool:
+    """True when the process of ``pidfd`` has ended within ``timeout`` seconds."""
+    readable, _, _ = select.select([pidfd], [], [], timeout)
+    return bool(readable)
+
+
 REPO = Path(__file__).resolve().parent.parent
 SENSITIVE = ("submitted", "autograded", "feedback", "release", "source", "exchange", ".graders",
              "solutions", "examples", "build", "gradebook.db")
@@ -336,11 +516,17 @@ class Sandbox:
         self._control_dir = Path(tempfile.mkdtemp(prefix="graders-ctl-"))
         self._listener: socket.socket | None = None
         self._control: socket.socket | None = None
-        self._child: PipeSpawn | None = None
+        self._child: PipeSpawn | None = None  # started the plain way
+        self._outer_pid: int | None = None  # started from the zygote: its child's pid,
+        self._pidfd: int | None = None  # a pidfd for it,
+        self._out_read: int | None = None  # and the read end of the output pipe
         self._inbox = b""
         self._events: list[Event] = []
         self._replies: list[dict] = []
         self._passed: list[socket.socket] = []
+        # A netlink socket in the server's network namespace, from the jail (graders.watch uses it).
+        self.diag: SockDiag | None = None
+        self.diag_lock = threading.Lock()
         self._lock = threading.RLock()
         self._lock_file = None
         self._output = bytearray()
@@ -360,57 +546,35 @@ class Sandbox:
         ``timeout`` seconds (an infrastructure failure, never the student's
         fault: generous, because a saturated machine starts interpreters slowly).
         """
-        path = str(self._control_dir / "control.sock")
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(path)
-        self._listener.listen(1)
         env = self._environment()
-        # -S (no site-packages, no editable finders: 12 ms of a 30 ms start) where the jail needs only
-        # the standard library; the fallback mode's jail finds listeners with psutil.
-        no_site = ["-S"] if self.mode == "namespaces" else []
-        jail = [sys.executable, "-I", *no_site, str(JAIL), "--control", path,
-                "--workdir", str(self.workdir), "--limits", self.limits.as_json()]
         if cgroup_support():
             self.cgroup = Cgroup(f"sandbox-{self.token}", self.limits)
-            for procs in self.cgroup.procs_files:
-                jail += ["--cgroup", procs]
         if drops_privileges():
             self.uid = sandbox_uid(self.token)
             for path in [self.workdir, *self.workdir.rglob("*")]:
                 os.chown(path, self.uid, self.uid)
-            jail += ["--user-id", str(self.uid), "--group-id", str(self.uid)]
-        if self.mode == "namespaces":
-            jail += ["--mounts", json.dumps(self._mount_plan())]
-            command = [*_unshare_prefix(), *jail, "--netns", "--", *self.argv]
-        else:
-            command = [*jail, "--", *self.argv]
         if self.mode == "fallback":
             self._hold_fallback_lock(timeout=600)
         self.started_at = time.monotonic()
-        try:
-            # PopenSpawn (a pipe, started by subprocess's fork_exec) rather than spawn (a pty,
-            # forkpty() from Python): the grader has threads, and forking a threaded process
-            # in Python code may deadlock the child (3.12+ warns).  PYTHONUNBUFFERED keeps
-            # the server's prints unbuffered on the pipe.
-            self._child = PipeSpawn(command, env=env, cwd=str(self.workdir), timeout=None,
-                                     encoding=None, codec_errors="replace")
-        except (OSError, pexpect.ExceptionPexpect) as exc:
-            self.close()
-            raise SandboxError(f"could not start the jail: {exc}") from exc
+        if zygote_enabled():
+            self._start_from_zygote(env, timeout)
+        else:
+            self._start_plain(env, timeout)
         self._drain = threading.Thread(target=self._drain_output, daemon=True,
                                        name=f"sandbox-output-{self.token[:6]}")
         self._drain.start()
-        self._listener.settimeout(timeout)
-        try:
-            self._control, _ = self._listener.accept()
-        except OSError as exc:
-            output = bytes(self._output).decode(errors="replace")
-            self.close()
-            raise SandboxError(f"the jail did not report in: {exc}; output: {output!r}") from exc
-        finally:
-            if self._listener is not None:  # close() above has closed it already
-                self._listener.close()
-            self._listener = None
+        if self._control is None:
+            self._listener.settimeout(timeout)
+            try:
+                self._control, _ = self._listener.accept()
+            except OSError as exc:
+                output = bytes(self._output).decode(errors="replace")
+                self.close()
+                raise SandboxError(f"the jail did not report in: {exc}; output: {output!r}") from exc
+            finally:
+                if self._listener is not None:  # close() above has closed it already
+                    self._listener.close()
+                self._listener = None
         deadline = time.monotonic() + timeout
         while True:
             # "listening" and "exited" may come in the same read as "started"; _pump has
@@ -427,28 +591,82 @@ class Sandbox:
         self.pid = event.data["pid"]
         return self
 
+    def _start_plain(self, env: dict[str, str], timeout: float) -> None:
+        """``unshare`` + ``python _jail.py`` + the program (or the jail alone, in the fallback mode)."""
+        path = str(self._control_dir / "control.sock")
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(path)
+        self._listener.listen(1)
+        # -S (no site-packages, no editable finders: 12 ms of a 30 ms start) where the jail needs only
+        # the standard library; the fallback mode's jail finds listeners with psutil.
+        no_site = ["-S"] if self.mode == "namespaces" else []
+        jail = [sys.executable, "-I", *no_site, str(JAIL), "--control", path,
+                "--workdir", str(self.workdir), "--limits", self.limits.as_json()]
+        for procs in self.cgroup.procs_files if self.cgroup is not None else []:
+            jail += ["--cgroup", procs]
+        if self.uid is not None:
+            jail += ["--user-id", str(self.uid), "--group-id", str(self.uid)]
+        if self.mode == "namespaces":
+            jail += ["--mounts", json.dumps(self._mount_plan())]
+            command = [*_unshare_prefix(), *jail, "--netns", "--", *self.argv]
+        else:
+            command = [*jail, "--", *self.argv]
+        try:
+            # PopenSpawn (a pipe, started by subprocess's fork_exec) rather than spawn (a pty,
+            # forkpty() from Python): the grader has threads, and forking a threaded process
+            # in Python code may deadlock the child (3.12+ warns).  PYTHONUNBUFFERED keeps
+            # the server's prints unbuffered on the pipe.
+            self._child = PipeSpawn(command, env=env, cwd=str(self.workdir), timeout=None,
+                                     encoding=None, codec_errors="replace")
+        except (OSError, pexpect.ExceptionPexpect) as exc:
+            self.close()
+            raise SandboxError(f"could not start the jail: {exc}") from exc
+
+    def _start_from_zygote(self, env: dict[str, str], timeout: float) -> None:
+        """Fork the sandbox from this process's :class:`Zygote` (graders/_zygote.py)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_read, out_write = os.pipe()
+        request = {
+            "workdir": str(self.workdir), "limits": self.limits.as_json(),
+            "mounts": json.dumps(self._mount_plan()),
+            "cgroup": self.cgroup.procs_files if self.cgroup is not None else [],
+            "user_id": self.uid, "group_id": self.uid, "argv": self.argv, "env": env,
+        }
+        # `python FILE` runs in the zygote's warm interpreter, which imports what FILE imports (as far
+        # as graders/_zygote.py allows) before it forks; anything else is exec'd.
+        if len(self.argv) == 2 and self.argv[0] == sys.executable and self.argv[1].endswith(".py"):
+            request["inprocess"] = True
+            request["preload"] = program_imports(self.workdir / self.argv[1])
+        try:
+            self._outer_pid, self._pidfd = Zygote.get(_zygote_environment(env)).spawn(
+                request, [out_write, theirs.fileno()], timeout)
+        except (OSError, SandboxError) as exc:
+            os.close(out_read)
+            ours.close()
+            self.close()
+            raise SandboxError(f"could not start the sandbox: {exc}") from exc
+        finally:
+            os.close(out_write)
+            theirs.close()
+        self._out_read = out_read
+        self._control = ours
+
     @property
     def host_pid(self) -> int | None:
-        """The host pid of the sandbox's outer process (``unshare``, or the jail in the fallback mode).
+        """The host pid of the sandbox's outer process (``unshare`` or the zygote's child; the jail in the fallback mode).
 
         A process in the server's network namespace: its ``/proc/PID/net`` shows the server's sockets.
         None before :meth:`start`.
         """
-        return self._child.pid if self._child is not None else None
+        if self._child is not None:
+            return self._child.pid
+        return self._outer_pid
 
     def _mount_plan(self) -> dict:
         return mount_plan({os.path.realpath(self.workdir)}, self.hide, unprivileged=self.uid is not None)
 
     def _environment(self) -> dict[str, str]:
-        keep = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "SYSTEMROOT", "TMPDIR")
-        env = {k: v for k, v in os.environ.items() if k in keep}
-        env.setdefault("LANG", "C.UTF-8")
-        env["PYTHONUNBUFFERED"] = "1"
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env["PYTHONIOENCODING"] = "utf-8:backslashreplace"
-        # glibc reserves 64 MiB of address space per malloc arena (one per thread, up to 8 x cores):
-        # under the address-space limit a threaded server could not start more than ~13 threads.
-        env["MALLOC_ARENA_MAX"] = "2"
+        env = base_environment()
         env["GRADERS_SANDBOX_ID"] = self.token
         if self.uid is not None:
             env["HOME"] = str(self.workdir)
@@ -458,6 +676,10 @@ class Sandbox:
         return env
 
     def _drain_output(self) -> None:
+        if self._out_read is not None:  # started from the zygote: a plain pipe
+            while chunk := _read_or_eof(self._out_read):
+                self._keep_output(chunk)
+            return
         child = self._child
         while child is not None:
             try:
@@ -466,9 +688,12 @@ class Sandbox:
                 continue
             except (pexpect.EOF, OSError, ValueError):
                 return
-            room = OUTPUT_LIMIT - len(self._output)
-            self._output += chunk[:max(room, 0)]
-            self._output_dropped += max(len(chunk) - max(room, 0), 0)
+            self._keep_output(chunk)
+
+    def _keep_output(self, chunk: bytes) -> None:
+        room = OUTPUT_LIMIT - len(self._output)
+        self._output += chunk[:max(room, 0)]
+        self._output_dropped += max(len(chunk) - max(room, 0), 0)
 
     # -- events ---------------------------------------------------------------
     def _pump(self, timeout: float | None) -> bool:
@@ -485,9 +710,9 @@ class Sandbox:
             return False
         except OSError:
             data, fds = b"", []
-        for fd in fds:
-            self._passed.append(socket.socket(fileno=fd))
+        arrived = [socket.socket(fileno=fd) for fd in fds]
         if not data:
+            self._passed += arrived
             self._control.close()
             self._control = None
             self._events.append(Event("jail_gone"))
@@ -498,6 +723,8 @@ class Sandbox:
             message = json.loads(line)
             if "event" in message:
                 event = Event(message.pop("event"), message)
+                if event.kind == "started" and message.get("diag") and arrived:
+                    self.diag = SockDiag(arrived.pop(0))
                 if event.kind == "listening":
                     self.listening.append((message["host"], message["port"]))
                 elif event.kind == "exited":
@@ -505,6 +732,7 @@ class Sandbox:
                 self._events.append(event)
             else:
                 self._replies.append(message)
+        self._passed += arrived
         return True
 
     def next_event(self, timeout: float) -> Event | None:
@@ -610,6 +838,10 @@ class Sandbox:
         for sock in self._passed:
             sock.close()
         self._passed.clear()
+        with self.diag_lock:
+            if self.diag is not None:
+                self.diag.close()
+                self.diag = None
         if self._control is not None:
             with contextlib.suppress(OSError):
                 self._control.close()
@@ -627,8 +859,18 @@ class Sandbox:
             with contextlib.suppress(Exception):
                 child.proc.stdin.close()
                 child.proc.wait(5)
+        if self._pidfd is not None:
+            with contextlib.suppress(OSError):
+                if not _pidfd_wait(self._pidfd, 2.0):
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                    _pidfd_wait(self._pidfd, 5.0)
+            os.close(self._pidfd)
+            self._pidfd = None
         if self._drain is not None:
             self._drain.join(timeout=2)
+        if self._out_read is not None and (self._drain is None or not self._drain.is_alive()):
+            os.close(self._out_read)
+            self._out_read = None
         self._kill_marked()
         if self.cgroup is not None:
             self.cgroup.remove()

@@ -80,8 +80,23 @@ def netns_pid(server) -> int | None:
     return sandbox.host_pid
 
 
+def _ask_diag(server, question):
+    """``question(diag)`` on the sandbox's netlink socket (graders._jail.SockDiag); ``...`` when there is none."""
+    sandbox = server.sandbox
+    with sandbox.diag_lock:
+        if sandbox.diag is None:
+            return ...
+        try:
+            return question(sandbox.diag)
+        except OSError:
+            return ...
+
+
 def tcp_table(server) -> list[Row]:
     """Every TCP socket of the server's network namespace (empty when it cannot be read)."""
+    found = _ask_diag(server, lambda diag: [Row(*row) for row in diag.all()])
+    if found is not ...:
+        return found
     pid = netns_pid(server)
     if pid is None:
         return []
@@ -106,14 +121,42 @@ def _port(client) -> int | None:
         return None
 
 
+def connection_end(server, port: int, *, server_side: bool = True) -> Row | None:
+    """One end of the connection between a client's ``port`` and the server (its server end by default).
+
+    A lookup of that one socket where the sandbox has a netlink socket (a hash
+    lookup in the kernel); otherwise a search of :func:`tcp_table`.  None when
+    no such socket is seen; TIME_WAIT and CLOSE ends are returned too.
+    """
+    host = server.host or "127.0.0.1"
+    ends = ((host, server.port), (host, port))
+    local, remote = ends if server_side else ends[::-1]
+    found = _ask_diag(server, lambda diag: diag.one(local, remote))
+    if found is not ...:
+        row = Row(*found) if found is not None else None
+        # A lookup that finds no connection answers with the listening socket: not an end.
+        return row if row is not None and row.remote[1] == remote[1] and row.state != LISTEN else None
+    return next((row for row in tcp_table(server)
+                 if row.local[1] == local[1] and row.remote[1] == remote[1] and row.state != LISTEN), None)
+
+
+def listen_backlog(server) -> int | None:
+    """Connections waiting in the server's accept queue (on its port), or None when it cannot be seen."""
+    rows = _ask_diag(server, lambda diag: diag.listening_rows())
+    if rows is ...:
+        if netns_pid(server) is None:
+            return None
+        rows = tcp_table(server)
+    return sum(row[4] for row in rows if row[2] == LISTEN and row[0][1] == server.port)
+
+
 def server_end(server, client) -> Row | None:
     """The row of the server's end of ``client``'s connection, or None (not seen, or closed)."""
     mine = _port(client)
     if mine is None:
         return None
-    return next((row for row in tcp_table(server)
-                 if row.local[1] == server.port and row.remote[1] == mine and row.state not in GONE_STATES),
-                None)
+    row = connection_end(server, mine)
+    return row if row is not None and row.state not in GONE_STATES else None
 
 
 def unread(server, client) -> int | None:
@@ -186,13 +229,14 @@ def settled(server, clients) -> bool:
     pid = netns_pid(server)
     if pid is None:
         return False
-    rows = {(row.local[1], row.remote[1]): row for row in tcp_table(server)
-            if row.state not in (LISTEN, *GONE_STATES)}
     for client in clients:
         mine = _port(client)
         if mine is None:
             continue
-        client_side, server_side = rows.get((mine, server.port)), rows.get((server.port, mine))
+        client_side = connection_end(server, mine, server_side=False)
+        server_side = connection_end(server, mine)
+        client_side, server_side = (None if row is None or row.state in GONE_STATES else row
+                                    for row in (client_side, server_side))
         if client_side is None or client_side.state == CLOSE_WAIT:
             continue  # reset, or the server closed: everything it sent is in
         if client_side.tx or server_side is None or server_side.state == SYN_RECV or server_side.tx \

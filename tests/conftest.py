@@ -22,8 +22,11 @@ LEAK_DEADLINE = 10.0  # seconds a test's processes get to disappear after it end
 
 
 def _descendants() -> set[int]:
+    """This session's processes, but for the sandboxes' zygotes (long-lived by design, one per
+    start-up environment, stopped at exit: graders.sandbox.Zygote); what they fork is counted."""
+    from graders.sandbox import Zygote
     try:
-        return {p.pid for p in ME.children(recursive=True)}
+        return {p.pid for p in ME.children(recursive=True)} - Zygote.pids()
     except psutil.Error:
         return set()
 

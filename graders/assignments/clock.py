@@ -369,7 +369,7 @@ def connects_over_ipv4(server: Server) -> str | None:
     return why
 
 
-@check("answers the question with the current time", depends="starts", spec=(3, 2))
+@check("answers the question with the current time", depends="starts", spec=(3, 2), waits=1.0)
 def answers_question(run):
     server = start(run)
     next_second()  # a stamp taken before this second is not the time of the answer

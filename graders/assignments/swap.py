@@ -211,8 +211,7 @@ def wait_read(server: Server, client: Client, *, timeout: float = READ_WAIT) -> 
 
 def accepted_all(server: Server) -> bool:
     """True when the server has accepted every connection made so far (its accept queue is empty)."""
-    return not any(row.state == watch.LISTEN and row.local[1] == server.port and row.rx
-                   for row in watch.tcp_table(server))
+    return not watch.listen_backlog(server)
 
 
 def send_in_pieces(server: Server, client: Client, data: bytes, cuts: list[int]) -> None:
@@ -276,8 +275,7 @@ def _connected(sock: socket.socket) -> bool:
 
 
 @check("swaps the lines of two clients; the first waits for the second, however long it takes",
-       depends="starts", timeout=60,
-       spec=(3, 4))
+       depends="starts", timeout=60, spec=(3, 4), waits=LONE_WAIT)
 def swaps(run):
     server = run.start()
     a = server.client("A")
@@ -320,8 +318,8 @@ def silent_client(run):
     x.close()
 
     def x_handled():  # the server has closed its end of X's connection
-        return not any(row.remote[1] == x_port and row.local[1] == server.port and row.state == watch.CLOSE_WAIT
-                       for row in watch.tcp_table(server))
+        end = watch.connection_end(server, x_port)
+        return end is None or end.state != watch.CLOSE_WAIT
     wait_until(x_handled, 1.0)  # a server that keeps X's socket open costs 1 s, no more
     e, f = server.client("E"), server.client("F")
     swap_pair(e, f, "E after X left", "F after X left", help=silent_help)
