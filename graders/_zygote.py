@@ -13,8 +13,9 @@ the server's output and the jail's control socket), it forks:
 
 ``outer`` (the child; what ``unshare`` was)
     closes everything but the two descriptors, unshares new mount, network and
-    PID namespaces (``unshare(2)``, as root; see ``namespaces_allowed``), makes
-    every mount private and forks the jail; it waits for the jail and exits
+    PID namespaces (``unshare(2)``; not as root, in a new user namespace where
+    it is root, as ``unshare --user --map-root-user``), makes every mount
+    private and forks the jail; it waits for the jail and exits
     with it.  Killing it kills the jail (``PR_SET_PDEATHSIG``), and with the
     jail, process 1 of the namespace, everything in it.
 ``jail`` (process 1 of the new PID namespace)
@@ -70,7 +71,7 @@ ALLOWED = frozenset((
 ))
 BASE = ("socket", "threading", "selectors")
 
-CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 PR_SET_PDEATHSIG = 1
@@ -96,7 +97,14 @@ def outer(request: dict, out_fd: int, control_fd: int, zygote: int) -> None:
         for low, high in zip([-1, *keep], [*keep, 65536]):
             if low + 1 < high:  # closerange(n, n) would close everything from n on (close_range(2))
                 os.closerange(low + 1, high)
-        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+        if request.get("userns"):  # not root: root of a new user namespace, as `unshare --map-root-user`
+            uid, gid = os.geteuid(), os.getegid()
+            _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+            for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as f:
+                    f.write(text)
+        else:
+            _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
         _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
         outer_pid = os.getpid()
         jail = os.fork()
@@ -168,6 +176,12 @@ def serve(control: socket.socket) -> None:
                 os._exit(0)  # the grader has gone; nothing here needs finalizing
             try:
                 request = json.loads(data)
+                if request.get("cmd") == "usage":  # CPU seconds of the zygote and the sandboxes it reaped
+                    for fd in fds:
+                        os.close(fd)
+                    _reap()
+                    control.send(json.dumps({"ok": True, "cpu_seconds": _cpu()}).encode())
+                    continue
                 out_fd, control_fd = fds
                 preload(request.get("preload", ()))
             except (ValueError, TypeError):
@@ -201,6 +215,12 @@ def preload(names) -> None:
                 pass
 
 
+def _cpu() -> float:
+    import resource
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _reap() -> None:
     while True:
         try:
@@ -224,9 +244,21 @@ def run_program(argv: list[str]) -> None:
     from importlib.machinery import SourceFileLoader
     path = os.path.abspath(argv[1])
     sys.argv[:] = argv[1:]
-    sys.path.insert(0, os.path.dirname(path))
     for name in ("_jail", "_zygote"):
         sys.modules.pop(name, None)
+    # What start-up does with the sandbox's own PYTHONPATH (the zygote started without one): its
+    # directories go first on sys.path, and a sitecustomize there is imported (checks use one).
+    extra = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    sys.path[0:0] = extra
+    if any(os.path.exists(os.path.join(p, "sitecustomize.py")) for p in extra):
+        sys.modules.pop("sitecustomize", None)
+        try:
+            import sitecustomize  # noqa: F401
+        except Exception:  # noqa: BLE001 - as site.execsitecustomize, which reports and goes on
+            import traceback
+            print("Error in sitecustomize; set PYTHONVERBOSE for traceback:", file=sys.stderr)
+            traceback.print_exc()
+    sys.path.insert(0, os.path.dirname(path))
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     if hasattr(signal, "SIGXFSZ"):

@@ -309,19 +309,20 @@ def _program_imports(path: str, _mtime: int, _size: int) -> tuple[str, ...]:
 
 
 def zygote_enabled() -> bool:
-    """True when sandboxes are forked from a :class:`Zygote` (namespaces mode, as root, Linux 5.3+).
+    """True when sandboxes are forked from a :class:`Zygote` (the namespaces mode, Linux 5.3+).
 
     ``GRADERS_ZYGOTE=off`` starts every sandbox the plain way (``unshare`` + a new jail).
     """
-    return (isolation_mode() == "namespaces" and os.geteuid() == 0 and hasattr(os, "pidfd_open")
+    return (isolation_mode() == "namespaces" and hasattr(os, "pidfd_open")
             and hasattr(signal, "pidfd_send_signal") and os.environ.get("GRADERS_ZYGOTE") != "off")
 
 
 # What a server's environment holds that is the same for every sandbox: the zygote starts with it
 # (Python reads PYTHONUNBUFFERED, PYTHONIOENCODING and the locale at start-up); the rest of a
 # sandbox's environment (its marker, HOME, a check's variables) is set in its jail.
+# (PYTHONPATH is not one: the zygote applies a sandbox's own, sitecustomize included, as start-up would.)
 _STARTUP_KEYS = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR", "PYTHONUNBUFFERED",
-                 "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "MALLOC_ARENA_MAX", "PYTHONPATH",
+                 "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "MALLOC_ARENA_MAX",
                  "PYTHONHASHSEED", "PYTHONWARNINGS", "PYTHONUTF8")
 
 
@@ -384,6 +385,24 @@ class Zygote:
                 os.close(fd)
             raise SandboxError(reply.get("message", "the zygote refused"))
         return reply["pid"], got[0]
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the zygote and of every sandbox it started that has ended (0.0 if it cannot say)."""
+        with self.lock:
+            self.sock.settimeout(10)
+            try:
+                self.sock.send(json.dumps({"cmd": "usage"}).encode())
+                reply = json.loads(self.sock.recv(65536) or b"{}")
+            except (OSError, ValueError):
+                return 0.0
+        return float(reply.get("cpu_seconds", 0.0))
+
+    @classmethod
+    def cpu_total(cls) -> float:
+        """CPU seconds of this process's running zygotes and their ended sandboxes (see cpu_seconds)."""
+        with cls._lock:
+            running = list(cls._running.values())
+        return sum(zygote.cpu_seconds() for zygote in running)
 
     @property
     def pid(self) -> int:
@@ -631,6 +650,7 @@ class Sandbox:
             "mounts": json.dumps(self._mount_plan()),
             "cgroup": self.cgroup.procs_files if self.cgroup is not None else [],
             "user_id": self.uid, "group_id": self.uid, "argv": self.argv, "env": env,
+            "userns": "--user" in (_unshare_prefix() or ()),
         }
         # `python FILE` runs in the zygote's warm interpreter, which imports what FILE imports (as far
         # as graders/_zygote.py allows) before it forks; anything else is exec'd.

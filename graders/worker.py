@@ -110,9 +110,11 @@ def isolation_report() -> str:
 
 
 def _cpu() -> float:
+    """CPU seconds of this process, its ended children, and the sandboxes its zygotes ran."""
+    from .sandbox import Zygote
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime + Zygote.cpu_total()
 
 
 @contextlib.contextmanager
@@ -226,6 +228,12 @@ def init_local(parent: int, log: str | None = None) -> None:
         if os.getppid() != parent:
             os._exit(1)
     import nbgrader.converters  # noqa: F401 - pay the import once, before the first task
+    # A pool worker leaves through os._exit (no atexit): stop the sandboxes' zygotes as it exits,
+    # so that they end with it and their CPU time is counted in the batch's.
+    from multiprocessing.util import Finalize
+
+    from .sandbox import Zygote
+    Finalize(None, Zygote.stop_all, exitpriority=10)
 
 
 def dask_setup(worker) -> None:

@@ -118,9 +118,8 @@ def watch(monkeypatch):
         try:
             return original(self, *args, **kwargs)
         finally:
-            child = self._child
-            if child is not None and self.mode == "namespaces":
-                ns = _pid_namespace(child.pid, "pid_for_children")
+            if self.host_pid is not None and self.mode == "namespaces":
+                ns = _pid_namespace(self.host_pid, "pid_for_children")
                 if ns and ns != MY_PID_NAMESPACE:
                     with record.lock:
                         record.namespaces.add(ns)
