@@ -447,7 +447,7 @@ class Jail:
         except OSError:
             pass
         token = os.environ.get("GRADERS_SANDBOX_ID")
-        if token:
+        if token and not self.args.netns:  # in a PID namespace, the kernel kills the rest when we exit
             try:
                 import psutil
             except ImportError:  # pragma: no cover

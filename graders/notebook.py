@@ -20,8 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .checks import Report
-from .diagram import report_html, result_html
+# graders.checks and graders.diagram are imported when a check runs, not at `import`: under
+# nbgrader autograde, where the cells only print a line, the kernel need not load them.
 
 CHECK_TIMEOUT = 600  # seconds a whole self-check may take
 
@@ -30,8 +30,10 @@ class CheckFailed(AssertionError):
     """An autograder test cell's check did not pass (the message says why)."""
 
 
-def _run(assignment: str, only: list[str] | None, visible_only: bool) -> Report:
+def _run(assignment: str, only: list[str] | None, visible_only: bool):
+    """The Report (graders.checks.Report) of ``python -m graders check`` on the answer file."""
     from . import assignments
+    from .checks import Report
     answer = Path(assignments.get(assignment).answer_file)
     if not answer.exists():
         raise CheckFailed(f"{answer} does not exist yet: run the answer cell (%%writefile {answer}) first")
@@ -71,6 +73,7 @@ def selfcheck(assignment: str) -> bool:
     if os.environ.get("GRADERS_AUTOGRADE") == "1":
         print("self-check: skipped while autograding; every check runs outside the notebook.")
         return True
+    from .diagram import report_html
     report = _run(assignment, None, visible_only=True)
     _show(report.render(transcripts="all"), report_html(report, open_diagrams=True))
     if report.passed:
@@ -83,6 +86,7 @@ def check(assignment: str, name: str) -> None:
     if os.environ.get("GRADERS_AUTOGRADE") == "1":
         print(f"{name}: graded by the autograder outside the notebook.")
         return
+    from .diagram import result_html
     report = _run(assignment, [name], visible_only=False)
     result = report.result(name)
     _show(result.render(transcripts="all"), result_html(result, open_diagram=True))

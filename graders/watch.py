@@ -43,6 +43,7 @@ from typing import NamedTuple
 
 PATIENCE = 15.0  # seconds a wait for what a correct server must do may run on while the server is busy
 BUSY_LOOK = 0.05  # seconds between looks at a busy server once such a wait's timeout has passed
+MAX_LOOK = 0.02  # seconds between looks, at most, while waiting for an event (watch.backoff)
 
 LISTEN, ESTABLISHED, SYN_RECV, CLOSE_WAIT = "0A", "01", "03", "08"
 GONE_STATES = ("06", "07")  # TIME_WAIT, CLOSE: nothing left to read or deliver
@@ -255,6 +256,7 @@ def wait_idle(server, clients=(), *, timeout: float) -> bool:
     if netns_pid(server) is None or server_pids(server) is None:
         return False
     deadline = time.monotonic() + timeout
+    pauses = backoff()
     while True:
         pids = server_pids(server)
         if pids is None:
@@ -265,17 +267,32 @@ def wait_idle(server, clients=(), *, timeout: float) -> bool:
                 return True
         if time.monotonic() >= deadline:
             return False
-        time.sleep(0.002)  # polling /proc: the kernel has no event for "the process sleeps"
+        time.sleep(next(pauses))  # polling /proc: the kernel has no event for "the process sleeps"
+
+
+def backoff(first: float = 0.002, longest: float = MAX_LOOK):
+    """Pauses between looks (seconds): ``first``, then half as long again each time, up to ``longest``.
+
+    Most events come within milliseconds; a long wait (a server that is slow, or never
+    does it) then costs a look every ``longest`` seconds, not a core's worth of /proc reads.
+    """
+    pause = first
+    while True:
+        yield pause
+        pause = min(pause * 1.5, max(longest, first))
 
 
 def wait_for(condition, timeout: float, server=None, *, interval: float = 0.002) -> bool:
-    """Poll ``condition()`` every ``interval`` seconds until it is true (True) or ``timeout`` seconds pass (False).
+    """Poll ``condition()`` until it is true (True) or ``timeout`` seconds pass (False).
+
+    The looks start ``interval`` seconds apart and back off (:func:`backoff`).
 
     With ``server``, the wait goes on past ``timeout`` while the server is
     :func:`busy`, up to :data:`PATIENCE` seconds more.
     """
     deadline = time.monotonic() + timeout
     last_chance = deadline + (PATIENCE if server is not None else 0.0)
+    pauses = backoff(interval)
     while True:
         if condition():
             return True
@@ -285,4 +302,4 @@ def wait_for(condition, timeout: float, server=None, *, interval: float = 0.002)
                 deadline = now + BUSY_LOOK
             else:
                 return False
-        time.sleep(interval)
+        time.sleep(next(pauses))

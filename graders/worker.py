@@ -211,7 +211,8 @@ def encode(result: Result) -> dict:
 
 
 def init_local(parent: int, log: str | None = None) -> None:
-    """Initializer of a local pool worker: die with the batch (PR_SET_PDEATHSIG), import nbgrader now.
+    """Initializer of a local pool worker: die with the batch (PR_SET_PDEATHSIG), import nbgrader now
+    (forked from graders.batch's forkserver, it has).
 
     ``log``: a file for what the worker and its kernels print (nbgrader's
     warnings), instead of the batch's terminal.
@@ -224,9 +225,12 @@ def init_local(parent: int, log: str | None = None) -> None:
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
+        # Our parent: the batch, or (forkserver) the server process that exits when the batch does.
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:
-            os._exit(1)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)  # the batch died before we could follow it
     import nbgrader.converters  # noqa: F401 - pay the import once, before the first task
     # A pool worker leaves through os._exit (no atexit): stop the sandboxes' zygotes as it exits,
     # so that they end with it and their CPU time is counted in the batch's.

@@ -190,14 +190,16 @@ def receive_all(expectations, *, help: str | None = None) -> None:
 
 
 def wait_until(condition, timeout: float) -> bool:
-    """Poll ``condition()`` every 2 ms until it is true (True) or ``timeout`` seconds pass (False)."""
+    """Poll ``condition()`` (from 2 ms apart, backing off: watch.backoff) until it is true (True) or
+    ``timeout`` seconds pass (False)."""
     deadline = time.monotonic() + timeout
+    pauses = watch.backoff()
     while True:
         if condition():
             return True
         if time.monotonic() >= deadline:
             return False
-        time.sleep(0.002)
+        time.sleep(next(pauses))
 
 
 def wait_read(server: Server, client: Client, *, timeout: float = READ_WAIT) -> bool:
