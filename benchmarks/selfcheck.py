@@ -7,7 +7,8 @@ For each assignment, runs ``python -m graders check A examples/A/correct.py --js
 does) ``--runs`` times, one after another, and prints the median and worst wall
 time, the CPU seconds (the CLI process and every sandbox it started), and where a
 grading spends its time, summed over its checks: starting sandboxes, waiting for
-the server to listen, and the clients' conversations.  ``--serial`` sets
+the server to listen, and the clients' conversations; and the goal (1.0 s, or the
+longest wait a check must let pass plus 0.3 s) with "ok" when the median is within it.  ``--serial`` sets
 ``GRADERS_SERIAL=1`` (one check at a time, as before the checks ran at once), for a
 before/after ratio.  Prints ratios and figures; it is not a test.
 """
@@ -54,6 +55,13 @@ def one(name: str, serial: bool) -> tuple[float, float, dict, bool]:
     return wall, cpu, totals, all(r["status"] == "pass" for r in report["results"])
 
 
+def budget(name: str) -> float:
+    """Issue 10's goal for the median wall time (seconds): 1.0, or the longest wait a check must let
+    pass (``@check(waits=...)``) plus 0.3."""
+    longest = max((c.waits for c in assignments.get(name).checks.values()), default=0.0)
+    return max(1.0, longest + 0.3) if longest else 1.0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignments", default="", help="comma-separated (default: all)")
@@ -63,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.assignments.split(",") if n] or list(assignments.NAMES)
     print(f"{os.cpu_count()} CPUs; {args.runs} runs each; checks {'one at a time' if args.serial else 'at once'}; "
           f"load average {os.getloadavg()[0]:.2f}")
-    print(f"{'assignment':<14} {'median':>8} {'worst':>8} {'CPU':>7}   per grading, summed over checks")
+    print(f"{'assignment':<14} {'median':>8} {'worst':>8} {'CPU':>7} {'goal':>6}   per grading, summed over checks")
     ok = True
     for name in names:
         runs = [one(name, args.serial) for _ in range(args.runs)]
@@ -74,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         listen = statistics.median(r[2]["listen"] for r in runs)
         clients = statistics.median(r[2]["clients"] for r in runs)
         passed = sum(r[3] for r in runs)
-        print(f"{name:<14} {statistics.median(walls):7.2f}s {max(walls):7.2f}s {statistics.median(cpus):6.2f}s   "
+        goal = budget(name)
+        met = "ok" if statistics.median(walls) <= goal else "OVER"
+        print(f"{name:<14} {statistics.median(walls):7.2f}s {max(walls):7.2f}s {statistics.median(cpus):6.2f}s "
+              f"{goal:4.1f}s {met:>4}   "
               f"sandbox start {start:.2f} s, listen {listen:.2f} s, clients {clients:.2f} s; "
               f"slowest check {runs[-1][2]['slowest_check']}; all checks passed {passed}/{len(runs)}",
               flush=True)

@@ -250,7 +250,7 @@ class LocalPool:
         log.parent.mkdir(parents=True, exist_ok=True)
         self.pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=jobs, mp_context=_worker_context(),
-            initializer=worker.init_local, initargs=(os.getpid(), str(log)))
+            initializer=worker.init_local, initargs=(os.getpid(), str(log), dict(os.environ), os.getcwd()))
         self.gradebook: str = ""
 
     def share(self, gradebook: Path) -> None:

@@ -210,13 +210,20 @@ def encode(result: Result) -> dict:
     return data
 
 
-def init_local(parent: int, log: str | None = None) -> None:
+def init_local(parent: int, log: str | None = None, environ: dict[str, str] | None = None,
+               cwd: str | None = None) -> None:
     """Initializer of a local pool worker: die with the batch (PR_SET_PDEATHSIG), import nbgrader now
     (forked from graders.batch's forkserver, it has).
 
     ``log``: a file for what the worker and its kernels print (nbgrader's
-    warnings), instead of the batch's terminal.
+    warnings), instead of the batch's terminal.  ``environ``, ``cwd``: the
+    batch's now (a forkserver keeps those of when it started).
     """
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
+    if cwd is not None:
+        os.chdir(cwd)
     if log:
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.dup2(fd, 1)

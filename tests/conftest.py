@@ -22,11 +22,15 @@ LEAK_DEADLINE = 10.0  # seconds a test's processes get to disappear after it end
 
 
 def _descendants() -> set[int]:
-    """This session's processes, but for the sandboxes' zygotes (long-lived by design, one per
-    start-up environment, stopped at exit: graders.sandbox.Zygote); what they fork is counted."""
+    """This session's processes, but for long-lived helpers: the sandboxes' zygotes (one per start-up
+    environment, stopped at exit: graders.sandbox.Zygote) and the batch's forkserver (its workers
+    are forked from it); what they fork is counted."""
+    from multiprocessing import forkserver
+
     from graders.sandbox import Zygote
+    helpers = Zygote.pids() | {getattr(forkserver._forkserver, "_forkserver_pid", None)}  # graders.batch's
     try:
-        return {p.pid for p in ME.children(recursive=True)} - Zygote.pids()
+        return {p.pid for p in ME.children(recursive=True)} - helpers
     except psutil.Error:
         return set()
 
