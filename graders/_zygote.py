@@ -201,7 +201,12 @@ def serve(control: socket.socket) -> None:
                 outer(request, out_fd, control_fd, me)  # never returns: exits, or raises BecomeServer
             os.close(out_fd)
             os.close(control_fd)
-            pidfd = os.pidfd_open(pid)
+            try:
+                pidfd = os.pidfd_open(pid)
+            except OSError as exc:  # Linux before 5.3, or a seccomp filter: the grader goes the plain way
+                os.kill(pid, signal.SIGKILL)
+                control.send(json.dumps({"ok": False, "broken": True, "message": f"pidfd_open: {exc}"}).encode())
+                continue
             try:
                 socket.send_fds(control, [json.dumps({"ok": True, "pid": pid}).encode()], [pidfd])
             finally:

@@ -308,12 +308,20 @@ def _program_imports(path: str, _mtime: int, _size: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+class ZygoteBroken(SandboxError):
+    """The zygote cannot fork sandboxes on this machine (e.g. no pidfd_open): go the plain way."""
+
+
+_ZYGOTE_BROKEN: list[str] = []  # why the zygote was given up in this process, if it was
+
+
 def zygote_enabled() -> bool:
     """True when sandboxes are forked from a :class:`Zygote` (the namespaces mode, Linux 5.3+).
 
-    ``GRADERS_ZYGOTE=off`` starts every sandbox the plain way (``unshare`` + a new jail).
+    ``GRADERS_ZYGOTE=off`` starts every sandbox the plain way (``unshare`` + a new jail); so
+    does a process whose zygote said it cannot work here (:class:`ZygoteBroken`).
     """
-    return (isolation_mode() == "namespaces" and hasattr(os, "pidfd_open")
+    return (isolation_mode() == "namespaces" and not _ZYGOTE_BROKEN and hasattr(os, "pidfd_open")
             and hasattr(signal, "pidfd_send_signal") and os.environ.get("GRADERS_ZYGOTE") != "off")
 
 
@@ -383,6 +391,8 @@ class Zygote:
         if not reply.get("ok") or len(got) != 1:
             for fd in got:
                 os.close(fd)
+            if reply.get("broken"):
+                raise ZygoteBroken(reply.get("message", "the zygote cannot work here"))
             raise SandboxError(reply.get("message", "the zygote refused"))
         return reply["pid"], got[0]
 
@@ -433,6 +443,8 @@ class Zygote:
 
 
 atexit.register(Zygote.stop_all)
+# A forked child (a multiprocessing "fork" worker, say) must not share its parent's zygote sockets.
+os.register_at_fork(after_in_child=lambda: Zygote._running.clear())
 
 
 def _read_or_eof(fd: int) -> bytes:
@@ -576,7 +588,11 @@ class Sandbox:
             self._hold_fallback_lock(timeout=600)
         self.started_at = time.monotonic()
         if zygote_enabled():
-            self._start_from_zygote(env, timeout)
+            try:
+                self._start_from_zygote(env, timeout)
+            except ZygoteBroken as exc:  # this machine cannot fork sandboxes so: the plain way, from now on
+                _ZYGOTE_BROKEN.append(str(exc))
+                self._start_plain(env, timeout)
         else:
             self._start_plain(env, timeout)
         self._drain = threading.Thread(target=self._drain_output, daemon=True,
@@ -660,6 +676,10 @@ class Sandbox:
         try:
             self._outer_pid, self._pidfd = Zygote.get(_zygote_environment(env)).spawn(
                 request, [out_write, theirs.fileno()], timeout)
+        except ZygoteBroken:
+            os.close(out_read)
+            ours.close()
+            raise
         except (OSError, SandboxError) as exc:
             os.close(out_read)
             ours.close()
