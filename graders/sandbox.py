@@ -559,6 +559,7 @@ class Sandbox:
         self.diag: SockDiag | None = None
         self.diag_lock = threading.Lock()
         self._lock = threading.RLock()
+        self._lifecycle = threading.RLock()  # start's spawning and close() do not interleave
         self._lock_file = None
         self._output = bytearray()
         self._output_dropped = 0
@@ -577,28 +578,16 @@ class Sandbox:
         ``timeout`` seconds (an infrastructure failure, never the student's
         fault: generous, because a saturated machine starts interpreters slowly).
         """
-        env = self._environment()
-        if cgroup_support():
-            self.cgroup = Cgroup(f"sandbox-{self.token}", self.limits)
-        if drops_privileges():
-            self.uid = sandbox_uid(self.token)
-            for path in [self.workdir, *self.workdir.rglob("*")]:
-                os.chown(path, self.uid, self.uid)
-        if self.mode == "fallback":
-            self._hold_fallback_lock(timeout=600)
-        self.started_at = time.monotonic()
-        if zygote_enabled():
-            try:
-                self._start_from_zygote(env, timeout)
-            except ZygoteBroken as exc:  # this machine cannot fork sandboxes so: the plain way, from now on
-                _ZYGOTE_BROKEN.append(str(exc))
-                self._start_plain(env, timeout)
-        else:
-            self._start_plain(env, timeout)
-        self._drain = threading.Thread(target=self._drain_output, daemon=True,
-                                       name=f"sandbox-output-{self.token[:6]}")
-        self._drain.start()
-        if self._control is None:
+        with self._lifecycle:  # a close() from another thread (a cancelled check) waits, or came first
+            if self._closed:
+                raise SandboxError("the sandbox was closed before it started")
+            self._spawn(timeout)
+            self._drain = threading.Thread(target=self._drain_output, daemon=True,
+                                           name=f"sandbox-output-{self.token[:6]}")
+            self._drain.start()
+        if self._child is not None and self._control is None:  # the plain way: the jail connects to us
+            if self._listener is None:
+                raise SandboxError("the sandbox was closed while it started")
             self._listener.settimeout(timeout)
             try:
                 self._control, _ = self._listener.accept()
@@ -625,6 +614,27 @@ class Sandbox:
             raise SandboxError(f"could not start the program: {event.data.get('message')}")
         self.pid = event.data["pid"]
         return self
+
+    def _spawn(self, timeout: float) -> None:
+        """Create the cgroup, hand the work directory to the sandbox's uid, start the jail."""
+        env = self._environment()
+        if cgroup_support():
+            self.cgroup = Cgroup(f"sandbox-{self.token}", self.limits)
+        if drops_privileges():
+            self.uid = sandbox_uid(self.token)
+            for path in [self.workdir, *self.workdir.rglob("*")]:
+                os.chown(path, self.uid, self.uid)
+        if self.mode == "fallback":
+            self._hold_fallback_lock(timeout=600)
+        self.started_at = time.monotonic()
+        if zygote_enabled():
+            try:
+                self._start_from_zygote(env, timeout)
+            except ZygoteBroken as exc:  # this machine cannot fork sandboxes so: the plain way, from now on
+                _ZYGOTE_BROKEN.append(str(exc))
+                self._start_plain(env, timeout)
+        else:
+            self._start_plain(env, timeout)
 
     def _start_plain(self, env: dict[str, str], timeout: float) -> None:
         """``unshare`` + ``python _jail.py`` + the program (or the jail alone, in the fallback mode)."""
@@ -741,11 +751,12 @@ class Sandbox:
 
         Returns False when nothing arrived within ``timeout`` seconds.
         """
-        if self._control is None:
+        control = self._control  # close() may clear and close it meanwhile, from another thread
+        if control is None:
             return False
-        self._control.settimeout(timeout)
         try:
-            data, fds, _flags, _addr = socket.recv_fds(self._control, 65536, 8)
+            control.settimeout(timeout)
+            data, fds, _flags, _addr = socket.recv_fds(control, 65536, 8)
         except (socket.timeout, BlockingIOError):
             return False
         except OSError:
@@ -753,8 +764,9 @@ class Sandbox:
         arrived = [socket.socket(fileno=fd) for fd in fds]
         if not data:
             self._passed += arrived
-            self._control.close()
-            self._control = None
+            control.close()
+            if self._control is control:
+                self._control = None
             self._events.append(Event("jail_gone"))
             return True
         self._inbox += data
@@ -872,9 +884,13 @@ class Sandbox:
 
     def close(self) -> None:
         """Stop the program and everything it started; release every resource."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._lifecycle:
+            if self._closed:
+                return
+            self._closed = True
+            self._close()
+
+    def _close(self) -> None:
         for sock in self._passed:
             sock.close()
         self._passed.clear()

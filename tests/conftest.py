@@ -30,9 +30,19 @@ def _descendants() -> set[int]:
     from graders.sandbox import Zygote
     helpers = Zygote.pids() | {getattr(forkserver._forkserver, "_forkserver_pid", None)}  # graders.batch's
     try:
-        return {p.pid for p in ME.children(recursive=True)} - helpers
+        found = ME.children(recursive=True)
     except psutil.Error:
         return set()
+    return {p.pid for p in found if p.pid not in helpers and not _a_zygote(p)}
+
+
+def _a_zygote(proc: psutil.Process) -> bool:
+    """A zygote of one of our processes (a batch or Dask worker that a fixture keeps): it exits when
+    its owner does.  (What a zygote forks shows the same command line, but its parent is a zygote.)"""
+    try:
+        return "_zygote.py" in " ".join(proc.cmdline()) and "_zygote.py" not in " ".join(proc.parent().cmdline())
+    except (psutil.Error, AttributeError):
+        return False
 
 
 def _alive(pid: int) -> bool:

@@ -80,12 +80,43 @@ def test_a_syntax_error_reads_as_python_reports_it(monkeypatch):
 
 def test_the_zygote_is_started_once_and_reused(monkeypatch):
     monkeypatch.setenv("GRADERS_ZYGOTE", "on")
+    monkeypatch.setenv("TZ", "UTC+07")  # a start-up environment no other test uses: a zygote of its own
+    before = sandbox.Zygote.pids()
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "p.py").write_text("pass\n")
-        seen = set()
+        seen = []
         for _ in range(3):
             with Sandbox([sys.executable, "p.py"], Path(tmp)) as box:
                 box.start()
                 assert box.wait_exit(20) == 0
-            seen |= sandbox.Zygote.pids()
-    assert len(seen) == 1
+            seen.append(sandbox.Zygote.pids() - before)
+    assert len(seen[0]) == 1 and seen[0] == seen[1] == seen[2], seen
+
+
+def test_a_sandbox_closed_while_it_starts_leaves_nothing(monkeypatch):
+    """A check cancelled (its dependency failed) closes its sandbox from another thread."""
+    import threading
+
+    import psutil
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "p.py").write_text("import time\ntime.sleep(60)\n")
+        for _ in range(20):
+            box = Sandbox([sys.executable, "p.py"], Path(tmp))
+            closer = threading.Thread(target=box.close)
+            starter = threading.Thread(target=lambda: _start_quietly(box))
+            starter.start()
+            closer.start()
+            starter.join(30)
+            closer.join(30)
+            box.close()
+    zygotes = sandbox.Zygote.pids()
+    left = [p for p in psutil.Process().children(recursive=True)
+            if p.pid not in zygotes and p.status() != psutil.STATUS_ZOMBIE]
+    assert not left, [p.cmdline() for p in left]
+
+
+def _start_quietly(box: Sandbox) -> None:
+    try:
+        box.start()
+    except sandbox.SandboxError:
+        pass
