@@ -107,13 +107,12 @@ def outer(request: dict, out_fd: int, control_fd: int, zygote: int) -> None:
         else:
             _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
         _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-        outer_pid = os.getpid()
         jail = os.fork()
     except OSError as exc:
         os.write(out_fd, f"the sandbox could not start: {exc}\n".encode())
         os._exit(125)
     if jail == 0:
-        become_jail(request, out_fd, control_fd, outer_pid)  # returns only in the server's process
+        become_jail(request, out_fd, control_fd)  # returns only in the server's process
         return
     os.close(out_fd)
     os.close(control_fd)
@@ -126,7 +125,7 @@ def outer(request: dict, out_fd: int, control_fd: int, zygote: int) -> None:
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
-def become_jail(request: dict, out_fd: int, control_fd: int, outer_pid: int) -> None:
+def become_jail(request: dict, out_fd: int, control_fd: int) -> None:
     """Process 1 of the sandbox's PID namespace: the jail (``_jail.serve``)."""
     try:
         # (getppid() is 0 here: the outer process is outside this PID namespace.)

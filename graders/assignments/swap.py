@@ -207,16 +207,8 @@ def first_to_hear(server: Server, clients: list[Client], timeout: float) -> Clie
 
 
 def wait_until(condition, timeout: float) -> bool:
-    """Poll ``condition()`` (from 2 ms apart, backing off: watch.backoff) until it is true (True) or
-    ``timeout`` seconds pass (False)."""
-    deadline = time.monotonic() + timeout
-    pauses = watch.backoff()
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(next(pauses))
+    """Poll ``condition()`` until it is true (True) or ``timeout`` seconds pass (False): no patience."""
+    return watch.wait_for(condition, timeout)
 
 
 def wait_read(server: Server, client: Client, *, timeout: float = READ_WAIT) -> bool:
