@@ -30,19 +30,31 @@ MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 PR_SET_PDEATHSIG = 1
 
 
-def main(argv: list[str]) -> None:
+def parse(argv: list[str]) -> tuple[dict, list[str]]:
+    """``--uid N --home DIR --plan JSON [--limits JSON] [--cgroup PROCS ...] -- KERNEL ARGV`` as
+    (the jail's options, the kernel's argv)."""
     split = argv.index("--")
     opts, kernel = argv[:split], argv[split + 1:]
-    args = {"--cgroup": []}
-    i = 0
-    while i < len(opts):
-        key, value = opts[i], opts[i + 1]
+    jail = {"uid": None, "home": None, "plan": None, "limits": {}, "cgroups": []}
+    for key, value in zip(opts[::2], opts[1::2]):
         if key == "--cgroup":
-            args[key].append(value)
+            jail["cgroups"].append(value)
+        elif key in ("--plan", "--limits"):
+            jail[key[2:]] = json.loads(value)
         else:
-            args[key] = value
-        i += 2
-    uid, home = int(args["--uid"]), args["--home"]
+            jail[key[2:]] = value
+    jail["uid"] = int(jail["uid"])
+    return jail, kernel
+
+
+def enter(jail: dict, kernel: list[str]) -> dict[str, str]:
+    """Jail this process for a kernel (see the module docstring); returns the kernel's extra
+    environment.  ``kernel``'s connection file (after ``-f``) is replaced by the kernel's own copy.
+
+    ``jail``: ``{"uid": N, "home": DIR, "plan": mount plan, "limits": rlimits, "cgroups": [PROCS]}``.
+    Raises OSError.  Used by ``main`` (which then execs the kernel) and by ``_kernel_zygote.py``.
+    """
+    uid, home = int(jail["uid"]), jail["home"]
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNS) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
@@ -55,13 +67,11 @@ def main(argv: list[str]) -> None:
         shutil.copy(kernel[where], copy)
         os.chown(copy, uid, uid)
         kernel[where] = copy
-    set_up_mounts(json.loads(args["--plan"]))
-    for procs in args["--cgroup"]:
+    set_up_mounts(jail["plan"])
+    for procs in jail.get("cgroups", []):
         with open(procs, "w") as f:
             f.write(str(os.getpid()))
-    apply_limits(json.loads(args.get("--limits", "{}")))
-    env = dict(os.environ, HOME=home, IPYTHONDIR=os.path.join(home, ".ipython"),
-               JUPYTER_RUNTIME_DIR=os.path.join(home, "runtime"), MPLCONFIGDIR=os.path.join(home, ".mpl"))
+    apply_limits(jail.get("limits") or {})
     parent = os.getppid()
     os.setgroups([])
     os.setgid(uid)
@@ -71,6 +81,13 @@ def main(argv: list[str]) -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
+    return dict(HOME=home, IPYTHONDIR=os.path.join(home, ".ipython"),
+                JUPYTER_RUNTIME_DIR=os.path.join(home, "runtime"), MPLCONFIGDIR=os.path.join(home, ".mpl"))
+
+
+def main(argv: list[str]) -> None:
+    jail, kernel = parse(argv)
+    env = dict(os.environ, **enter(jail, kernel))
     os.execvpe(kernel[0], kernel, env)
 
 

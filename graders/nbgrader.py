@@ -39,7 +39,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute as NbgraderExecute
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from . import answers, assignments
+from . import answers, assignments, kernels
 from .checks import CheckResult, run_checks
 from .sandbox import (Cgroup, Limits, cgroup_support, default_hidden, drops_privileges, mount_plan,
                       sandbox_uid)
@@ -57,13 +57,27 @@ KERNEL_LIMITS = Limits(cpu_seconds=600, address_space_bytes=4 << 30, file_size_b
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """Starts the kernel through ``_kernel_jail.py`` when ``graders_prefix`` is set."""
+    """Forks the kernel from this process's kernel zygote (:mod:`graders.kernels`) where it can,
+    in the jail ``graders_jail`` when set; else starts it the plain way, through
+    ``_kernel_jail.py`` (``graders_prefix``) when set."""
 
     graders_prefix: list[str] = []
+    graders_jail: dict | None = None
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
         return [*self.graders_prefix, "--", *command] if self.graders_prefix else command
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        command = kernel_cmd[kernel_cmd.index("--") + 1:] if self.graders_prefix else kernel_cmd
+        process = kernels.launch(command, self.graders_jail, kw.get("env"), kw.get("cwd"))
+        if process is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        # What LocalProvisioner.launch_kernel records of a process it started.
+        provisioner = self.provisioner
+        provisioner.process, provisioner.pid, provisioner.pgid = process, process.pid, process.pid
+        provisioner.cwd = kw.get("cwd") or os.getcwd()
+        self._reconcile_connection_info(provisioner.connection_info)
 
 
 class KernelSandbox:
@@ -79,10 +93,13 @@ class KernelSandbox:
             os.chown(path, self.uid, self.uid)
         packages = {str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "servers")}
         plan = mount_plan({str(self.workdir), str(self.home), *packages}, default_hidden(), unprivileged=True)
+        cgroups = list(self.cgroup.procs_files if self.cgroup else [])
+        self.jail = {"uid": self.uid, "home": str(self.home), "plan": plan,
+                     "limits": json.loads(KERNEL_LIMITS.as_json()), "cgroups": cgroups}  # _kernel_jail.enter's
         self.prefix = [sys.executable, "-I", str(KERNEL_JAIL), "--uid", str(self.uid),
                        "--home", str(self.home), "--plan", json.dumps(plan),
                        "--limits", KERNEL_LIMITS.as_json()]
-        for procs in (self.cgroup.procs_files if self.cgroup else []):
+        for procs in cgroups:
             self.prefix += ["--cgroup", procs]
 
     def close(self) -> None:
@@ -109,6 +126,7 @@ class Execute(NbgraderExecute):
         km = super().create_kernel_manager()
         if self._graders_kernel_sandbox is not None:
             km.graders_prefix = self._graders_kernel_sandbox.prefix
+            km.graders_jail = self._graders_kernel_sandbox.jail
         return km
 
     def preprocess(self, nb, resources=None, km=None):

@@ -354,14 +354,15 @@ class Zygote:
     when this process closes its socket (at exit, or :meth:`stop_all`).
     """
 
-    _running: dict[tuple, "Zygote"] = {}
+    program = ZYGOTE  # graders.kernels.KernelZygote runs another
+    _running: dict[tuple, "Zygote"] = {}  # every zygote of this process, the kernel zygote's too
     _lock = threading.Lock()
 
     def __init__(self, env: dict[str, str], preload: tuple[str, ...] = ()) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, str(ZYGOTE), str(theirs.fileno()), ",".join(preload)], pass_fds=[theirs.fileno()],
+                [sys.executable, str(self.program), str(theirs.fileno()), ",".join(preload)], pass_fds=[theirs.fileno()],
                 env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True)
         except OSError:
@@ -375,7 +376,7 @@ class Zygote:
     @classmethod
     def get(cls, env: dict[str, str], preload: tuple[str, ...] = ()) -> "Zygote":
         """The running zygote for this start-up environment (started, with ``preload``, if there is none)."""
-        key = tuple(sorted(env.items()))
+        key = (cls.program.name, tuple(sorted(env.items())))
         with cls._lock:
             zygote = cls._running.get(key)
             if zygote is None or zygote.proc.poll() is not None:

@@ -1,0 +1,212 @@
+"""The kernel zygote: an IPython kernel's imports, done once, forked for every notebook.
+
+An autograded notebook needs a fresh IPython kernel, and a kernel's start-up is
+mostly imports (ipykernel, IPython, zmq, tornado, debugpy): about 1 s of CPU of
+the 1.3 s a whole kernel costs, paid once per submission.  This process pays them
+once per grading process (:class:`graders.kernels.KernelZygote`).  For each
+request it reads from its control socket (a JSON object plus four file
+descriptors: the kernel's stdin, stdout and stderr, and a pipe for its exit
+status) it forks a child that becomes what ``python -m ipykernel_launcher -f
+CONNECTION_FILE`` would have been:
+
+* a new session (the kernel's process group, which an interrupt signals);
+* every other descriptor closed; the request's working directory and environment;
+* under the root grader, the same jail as ``_kernel_jail.py`` (a private mount
+  namespace that masks the course, the kernel's cgroups and rlimits, the
+  sandbox uid): :func:`_kernel_jail.enter`, the same code;
+* Python's default signal dispositions, then ``ipykernel_launcher`` run as
+  ``__main__`` (``runpy``) at this module's top level, so that the kernel leaves
+  through the interpreter's normal exit (non-daemon threads joined, ``atexit``).
+
+The kernel's parent is this zygote, so its ``JPY_PARENT_PID`` (ipykernel's
+parent poller) is the zygote's pid; the zygote dies with the grading process
+(``PR_SET_PDEATHSIG``) and every kernel with the zygote.  The zygote reaps its
+kernels and writes each one's exit status (``waitstatus_to_exitcode``, as text)
+into that kernel's status pipe.  It replies to a request with the kernel's pid
+and a pidfd for it, to ``{"cmd": "usage"}`` with its CPU seconds and those of
+the kernels it reaped, and exits when the grader closes the control socket.
+
+What stays different from a fresh interpreter, knowingly: the kernel's modules
+are already imported, ``str`` hashes use the zygote's seed, and
+``/proc/PID/cmdline`` shows this file.  ``GRADERS_ZYGOTE=off`` starts every
+kernel the plain way.  Started as ``python _kernel_zygote.py FD`` (FD: its end of
+a ``SOCK_SEQPACKET`` socket pair).
+"""
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import os
+import signal
+import socket
+import sys
+
+import _kernel_jail  # beside this file: sys.path[0] is graders/ until main() takes it out
+
+# What a kernel imports before it runs a cell (measured: sys.modules of a kernel that has answered
+# kernel_info), minus the workbook's own modules: importing them here is what saves the time.
+PRELOAD = (
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
+    "ipykernel.comm", "IPython.core.debugger", "IPython.core.oinspect", "IPython.core.completerlib",
+    "IPython.extensions.storemagic", "tornado.platform.asyncio", "tornado.queues", "sqlite3", "pdb",
+)
+PR_SET_PDEATHSIG = 1
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+class BecomeKernel(Exception):  # noqa: N818 - not an error: the forked child leaves serve() with it
+    def __init__(self, argv: list[str], cwd: str) -> None:
+        super().__init__()
+        self.argv, self.cwd = argv, cwd
+
+
+def child(request: dict, fds: list[int], zygote: int) -> BecomeKernel:
+    """In the forked child: set up the kernel's process; returns what to run (exits on failure)."""
+    stdin, stdout, stderr, status = fds
+    try:
+        os.setsid()
+        for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
+            os.dup2(fd, target)
+        os.closerange(3, 65536)  # the control socket, the status pipes, what imports opened
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != zygote:
+            os._exit(1)  # the zygote died before we asked to follow it
+        env = dict(request["env"], JPY_PARENT_PID=str(zygote))
+        argv = list(request["argv"])
+        os.chdir(request["cwd"])
+        if request.get("jail"):
+            env.update(_kernel_jail.enter(request["jail"], argv))
+        os.environ.clear()
+        os.environ.update(env)
+    except OSError as exc:
+        os.write(2, f"the kernel could not start: {exc}\n".encode())
+        os._exit(125)
+    return BecomeKernel(argv, request["cwd"])
+
+
+def serve(control: socket.socket) -> None:
+    """Answer requests until the grader closes ``control``; raises BecomeKernel in a forked kernel."""
+    import selectors
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    me = os.getpid()
+    statuses: dict[int, int] = {}  # kernel pid -> its status pipe's write end
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_read, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj == wake_read:
+                os.read(wake_read, 4096)
+                _reap(statuses)
+                continue
+            try:
+                data, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 4)
+            except InterruptedError:
+                continue
+            if not data:
+                os._exit(0)  # the grader has gone (its kernels die with us)
+            try:
+                request = json.loads(data)
+                if request.get("cmd") == "usage":
+                    _reap(statuses)
+                    reply = {"ok": True, "cpu_seconds": _cpu()}
+                elif len(fds) != 4:
+                    reply = {"ok": False, "message": "bad request"}
+                else:
+                    reply = None
+            except (ValueError, TypeError):
+                reply = {"ok": False, "message": "bad request"}
+            if reply is not None:
+                for fd in fds:
+                    os.close(fd)
+                control.send(json.dumps(reply).encode())
+                continue
+            gc.freeze()
+            pid = os.fork()
+            if pid == 0:
+                gc.enable()
+                selector.close()
+                signal.set_wakeup_fd(-1)
+                raise child(request, fds, me)
+            for fd in fds[:3]:
+                os.close(fd)
+            statuses[pid] = fds[3]
+            try:
+                pidfd = os.pidfd_open(pid)
+            except OSError as exc:  # Linux before 5.3, or a seccomp filter: the grader goes the plain way
+                os.kill(pid, signal.SIGKILL)
+                control.send(json.dumps({"ok": False, "broken": True, "message": f"pidfd_open: {exc}"}).encode())
+                continue
+            try:
+                socket.send_fds(control, [json.dumps({"ok": True, "pid": pid}).encode()], [pidfd])
+            finally:
+                os.close(pidfd)
+
+
+def _reap(statuses: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        fd = statuses.pop(pid, None)
+        if fd is not None:
+            try:
+                os.write(fd, str(os.waitstatus_to_exitcode(status)).encode())
+            except OSError:
+                pass  # the grader stopped listening
+            os.close(fd)
+
+
+def _cpu() -> float:
+    import resource
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_kernel(become: BecomeKernel) -> None:
+    """``python -m ipykernel_launcher ARGV`` in this process, from the request's directory."""
+    import runpy
+    import time
+    for name in ("_kernel_jail", "_kernel_zygote", "_jail"):
+        sys.modules.pop(name, None)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    time.tzset()
+    from ipykernel.kernelapp import IPKernelApp
+    # ipykernel read JPY_PARENT_PID when it was imported (here, before any request): make the app
+    # now, with its parent; the launcher's launch_new_instance() takes this instance (a singleton).
+    IPKernelApp.instance(parent_handle=int(os.environ["JPY_PARENT_PID"]))
+    sys.argv[:] = ["ipykernel_launcher", *become.argv]
+    sys.path.insert(0, become.cwd)  # as `python -m` has it (the launcher takes it out again)
+    runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+
+
+def main() -> None:
+    gc.disable()  # objects made before a fork are frozen (gc.freeze), as in _zygote.py
+    control = socket.socket(fileno=int(sys.argv[1]))
+    del sys.path[0]  # graders/ is no place to import from: its http.py would shadow the standard library's
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    serve(control)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BecomeKernel as become:
+        kernel = become
+    else:
+        sys.exit(0)
+    run_kernel(kernel)  # outside the except block: the kernel's exceptions have no context

@@ -1,0 +1,148 @@
+"""Notebook kernels forked from a zygote instead of started from scratch.
+
+An IPython kernel's start-up costs about 1 s of CPU, nearly all of it imports;
+an autograded notebook needs a fresh kernel, so that was the largest share of a
+submission's CPU.  :class:`KernelZygote` runs ``graders/_kernel_zygote.py``
+once per grading process: it imports ipykernel and its dependencies, then forks
+one kernel per notebook (in the same jail as ``_kernel_jail.py`` when the
+grader is root).  ``graders.nbgrader.SandboxedKernelManager`` asks for a kernel
+through :func:`launch`, and gets back a :class:`ForkedKernel`, a stand-in for
+the ``subprocess.Popen`` of jupyter_client's ``LocalProvisioner`` (``poll``,
+``wait``, ``send_signal``, ``kill``, ``terminate``, ``pid``): jupyter_client
+and nbclient drive it as they drive any local kernel.
+
+Used only for ``python -m ipykernel_launcher -f FILE`` of this interpreter
+(the workbook's kernel spec), in the namespaces isolation mode, and not with
+``GRADERS_ZYGOTE=off``; anything else starts the plain way.  Linux only
+(``pidfd_open``, ``pidfd_send_signal``).
+"""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from .sandbox import SandboxError, Zygote, ZygoteBroken, _zygote_environment, zygote_enabled
+
+KERNEL_ZYGOTE = Path(__file__).with_name("_kernel_zygote.py")
+START_TIMEOUT = 60.0  # seconds: the zygote's first answer waits for its imports
+
+
+class KernelZygote(Zygote):
+    """This grader process's kernel zygote (see the module docstring); one per start-up environment."""
+
+    program = KERNEL_ZYGOTE
+
+
+class ForkedKernel:
+    """A kernel forked by the zygote, with the ``subprocess.Popen`` methods jupyter_client uses.
+
+    ``pid``: the kernel's pid (and process group: it leads a new session).
+    ``returncode``: None while it runs, then its exit status (negative: the
+    signal that killed it), read from the status pipe the zygote writes when it
+    reaps the kernel.
+    """
+
+    stdin = stdout = stderr = None  # what LocalProvisioner.wait() closes: nothing of ours
+
+    def __init__(self, pid: int, pidfd: int, status_fd: int, stdin_fd: int) -> None:
+        self.pid, self.returncode = pid, None
+        self._pidfd, self._status, self._stdin = pidfd, status_fd, stdin_fd
+        self.args = ["ipykernel_launcher"]
+
+    def _read_status(self, timeout: float | None) -> bool:
+        if self.returncode is not None:
+            return True
+        readable, _, _ = select.select([self._status], [], [], timeout)
+        if not readable:
+            return False
+        data = os.read(self._status, 64)
+        try:
+            self.returncode = int(data)
+        except ValueError:  # EOF: the zygote died (its kernels die with it)
+            self.returncode = -signal.SIGKILL
+        self._close()
+        return True
+
+    def poll(self) -> int | None:
+        self._read_status(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._read_status(timeout):
+            raise subprocess.TimeoutExpired(self.args, timeout)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            try:
+                signal.pidfd_send_signal(self._pidfd, signum)
+            except ProcessLookupError:
+                pass  # it has ended; the zygote has not reaped it yet
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def _close(self) -> None:
+        for fd in (self._pidfd, self._status, self._stdin):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._pidfd = self._status = self._stdin = -1
+
+    def __del__(self) -> None:
+        if self._status != -1:
+            self._close()
+
+
+def launcher_arguments(cmd: list[str]) -> list[str] | None:
+    """``cmd``'s arguments after ``-m ipykernel_launcher`` when it runs that module with this
+    interpreter (``[sys.executable, "-m", "ipykernel_launcher", "-f", FILE]``), else None."""
+    if len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"] and \
+            os.path.realpath(cmd[0]) == os.path.realpath(sys.executable):
+        return list(cmd[3:])
+    return None
+
+
+def usable() -> bool:
+    """True when kernels may be forked from a zygote here (see the module docstring)."""
+    return sys.platform.startswith("linux") and zygote_enabled()
+
+
+def launch(cmd: list[str], jail: dict | None, env: dict[str, str] | None, cwd: str | None) -> ForkedKernel | None:
+    """Fork the kernel ``cmd`` (a ``python -m ipykernel_launcher`` command) from this process's
+    kernel zygote, in ``jail`` (``_kernel_jail.enter``'s options) if given.
+
+    Returns None when the zygote cannot run this command or failed (the caller
+    starts the kernel the plain way).
+    """
+    argv = launcher_arguments(cmd)
+    if argv is None or not usable():
+        return None
+    env = dict(os.environ if env is None else env)
+    env.pop("JPY_PARENT_PID", None)  # the kernel's parent is the zygote, which sets its own
+    zygote = KernelZygote.get({**_zygote_environment(env), **{k: v for k, v in env.items() if k == "PYTHONPATH"}})
+    stdin_read, stdin_write = os.pipe()  # as launch_kernel's stdin=PIPE: never written, never at EOF
+    status_read, status_write = os.pipe()
+    try:
+        request = {"argv": argv, "env": env, "cwd": os.path.abspath(cwd or os.getcwd()), "jail": jail}
+        try:
+            pid, pidfd = zygote.spawn(request, [stdin_read, 1, 2, status_write], START_TIMEOUT)
+        except (OSError, SandboxError) as exc:  # the plain way still works
+            if isinstance(exc, ZygoteBroken):
+                from . import sandbox
+                sandbox._ZYGOTE_BROKEN.append(f"the kernel zygote cannot work here: {exc}")
+            os.close(stdin_write)
+            os.close(status_read)
+            return None
+    finally:
+        os.close(stdin_read)
+        os.close(status_write)
+    return ForkedKernel(pid, pidfd, status_read, stdin_write)
