@@ -52,6 +52,7 @@ PRELOAD = (
     "IPython.extensions.storemagic", "tornado.platform.asyncio", "tornado.queues", "sqlite3", "pdb",
 )
 PR_SET_PDEATHSIG = 1
+SET_BY_IMPORTS: dict[str, str] = {}  # what the imports put in os.environ (debugpy does); a kernel gets it too
 libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -71,7 +72,7 @@ def child(request: dict, fds: list[int], zygote: int) -> BecomeKernel:
         os.closerange(3, 65536)  # the control socket, the status pipes, what imports opened
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != zygote:
             os._exit(1)  # the zygote died before we asked to follow it
-        env = dict(request["env"], JPY_PARENT_PID=str(zygote))
+        env = {**request["env"], **SET_BY_IMPORTS, "JPY_PARENT_PID": str(zygote)}
         argv = list(request["argv"])
         os.chdir(request["cwd"])
         if request.get("jail"):
@@ -193,12 +194,17 @@ def run_kernel(become: BecomeKernel) -> None:
 def main() -> None:
     gc.disable()  # objects made before a fork are frozen (gc.freeze), as in _zygote.py
     control = socket.socket(fileno=int(sys.argv[1]))
-    del sys.path[0]  # graders/ is no place to import from: its http.py would shadow the standard library's
+    # graders/ (this file's folder, put there by python and by _kernel_jail) is no place to import
+    # from: its http.py would shadow the standard library's.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    before = dict(os.environ)
     for name in PRELOAD:
         try:
             __import__(name)
         except ImportError:
             pass
+    SET_BY_IMPORTS.update({k: v for k, v in os.environ.items() if before.get(k) != v})
     serve(control)
 
 

@@ -1,0 +1,89 @@
+"""A notebook kernel forked by the kernel zygote (graders/_kernel_zygote.py) is the kernel
+``python -m ipykernel_launcher`` would have started.
+
+The same notebook runs twice through the autograder's Execute preprocessor: the plain way
+(``GRADERS_ZYGOTE=off``) and from the zygote; what its cells print must be the same.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from graders import kernels
+from graders.nbgrader import Execute
+from graders.sandbox import Zygote
+
+pytestmark = pytest.mark.skipif(not kernels.usable(), reason="no kernel zygote here (namespaces mode only)")
+
+PROBE = '''
+import os, resource, signal, sys
+print("argv", sys.argv[0].rsplit("/", 1)[-1], sys.argv[1:2], len(sys.argv))
+print("name", __name__, type(get_ipython()).__name__)
+print("cwd", os.getcwd())
+print("path", [p for p in sys.path if "site-packages" not in p and "python3" not in p])
+print("ids", os.getuid() == 0, os.getuid() == os.getgid() == os.stat(".").st_uid, os.getgroups(),
+      "session leader", os.getsid(0) == os.getpid())
+print("signals", [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGPIPE, signal.SIGCHLD, signal.SIGTERM)])
+print("environment", sorted(os.environ))
+print("home", os.environ.get("HOME"), os.environ.get("IPYTHONDIR"), os.environ.get("SECRET"))
+print("limits", resource.getrlimit(resource.RLIMIT_AS), resource.getrlimit(resource.RLIMIT_NPROC))
+print("umask", oct(os.umask(0o022)))
+print("stdin", sys.stdin is None or sys.stdin.closed if hasattr(sys.stdin, "closed") else sys.stdin)
+print("parent is the poller's", int(os.environ["JPY_PARENT_PID"]) == os.getppid())
+'''
+
+
+def execute(source: list[str], *, zygote: bool, monkeypatch) -> tuple[list[str], dict]:
+    monkeypatch.setenv("GRADERS_ZYGOTE", "on" if zygote else "off")
+    monkeypatch.setenv("SECRET", "42")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(text) for text in source]
+    with tempfile.TemporaryDirectory() as tmp:
+        resources = {"metadata": {"path": tmp}}
+        nb, resources = Execute(timeout=30).preprocess(nb, resources)
+    outputs = []
+    for cell in nb.cells:
+        text = "".join(o.get("text", "") + "".join(o.get("traceback", [])) for o in cell.get("outputs", []))
+        outputs.append(re.sub(r"/tmp/[^/\s'\"]+", "TMP", text))
+    return outputs, resources.get("graders", {})
+
+
+def test_a_forked_kernel_shows_a_cell_what_a_started_one_shows_it(monkeypatch):
+    plain, plain_state = execute([PROBE], zygote=False, monkeypatch=monkeypatch)
+    forked, forked_state = execute([PROBE], zygote=True, monkeypatch=monkeypatch)
+    assert "parent is the poller's True" in plain[0], plain[0]
+    assert "home TMP" in plain[0] and " 42" in plain[0], plain[0]
+    assert forked[0].splitlines() == plain[0].splitlines()
+    assert forked_state.get("kernel") == plain_state.get("kernel") is None
+    assert any(z.pid for z in Zygote._running.values() if isinstance(z, kernels.KernelZygote))
+
+
+def test_a_kernel_that_exits_or_hangs_is_reported_the_same_way(monkeypatch):
+    cells = ["x = 1", "import os; os._exit(3)", "print('not run')"]
+    plain, plain_state = execute(cells, zygote=False, monkeypatch=monkeypatch)
+    forked, forked_state = execute(cells, zygote=True, monkeypatch=monkeypatch)
+    assert "died while running cell 2" in plain_state["kernel"]
+    assert forked_state["kernel"] == plain_state["kernel"]
+    assert forked == plain
+
+
+def test_an_interrupted_cell_is_interrupted_in_a_forked_kernel(monkeypatch):
+    monkeypatch.setenv("GRADERS_ZYGOTE", "on")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(60)"), nbformat.v4.new_code_cell("print(1)")]
+    with tempfile.TemporaryDirectory() as tmp:
+        nb, resources = Execute(timeout=2, interrupt_on_timeout=True).preprocess(nb, {"metadata": {"path": tmp}})
+    assert "did not finish within 2 s" in resources["graders"]["kernel"]
+    # nbclient interrupted the cell (SIGINT to the kernel's process group) rather than killing it
+    assert any("KeyboardInterrupt" in "".join(o.get("traceback", [])) or o.get("ename") == "CellTimeoutError"
+               for o in nb.cells[0].outputs), nb.cells[0].outputs
+    kernels_left = [p for z in Zygote._running.values() if isinstance(z, kernels.KernelZygote)
+                    for p in psutil.Process(z.pid).children()]
+    assert not kernels_left
