@@ -47,6 +47,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -232,11 +233,11 @@ def explain_failure(result: Result, root: Path) -> str:
 # -- where the tasks run --------------------------------------------------------
 
 def _worker_context():
-    """How local workers start: forked from a server process that imported nbgrader once (Linux's
-    ``forkserver``; nbgrader's imports cost 1.2 s of CPU per process), else spawned."""
+    """How local workers start: forked from a server process that loaded nbgrader and our plug-ins
+    once (Linux's ``forkserver``, preloading :mod:`graders._forkserver`), else spawned."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["graders.worker", "nbgrader.converters"])
+        context.set_forkserver_preload(["graders._forkserver"])
         return context
     return multiprocessing.get_context("spawn")
 
@@ -252,6 +253,10 @@ class LocalPool:
             max_workers=jobs, mp_context=_worker_context(),
             initializer=worker.init_local, initargs=(os.getpid(), str(log), dict(os.environ), os.getcwd()))
         self.gradebook: str = ""
+        # Start the workers now, from another thread (the first submit waits for the forkserver's
+        # imports): they load and start their zygotes while this process reads the submissions.
+        self._starting = threading.Thread(target=self.pool.submit, args=(worker.ready,), daemon=True)
+        self._starting.start()
 
     def share(self, gradebook: Path) -> None:
         self.gradebook = str(gradebook)
@@ -269,6 +274,7 @@ class LocalPool:
     def close(self) -> None:
         """Stop the workers: an idle one exits by itself (stopping its sandboxes' zygote, whose CPU
         time then counts in ours); one in the middle of a grading (an interrupted batch) is killed."""
+        self._starting.join()
         processes = list(getattr(self.pool, "_processes", {}).values())
         busy = any(not item.future.done() for item in list(getattr(self.pool, "_pending_work_items", {}).values()))
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -332,8 +338,10 @@ def open_executor(root: Path, jobs: int, scheduler: str | None = None):
 
 
 def default_jobs() -> int:
-    """Gradings in flight on this machine: a grading waits on its kernel and sockets much of the time."""
-    return (os.cpu_count() or 1) + 1
+    """Gradings in flight on this machine: twice the CPUs, and one more.  A grading waits on its
+    kernel and on its servers' sockets (the clock's next second) much of its time; measured with
+    benchmarks/batch.py on 2 CPUs, 5 gradings kept both busy where 3 left a fifth of them idle."""
+    return 2 * (os.cpu_count() or 1) + 1
 
 
 class Batch:
@@ -377,16 +385,17 @@ class Batch:
             return self._run()
 
     def _run(self) -> list[Outcome]:
-        from tqdm import tqdm
         from .sandbox import isolation_mode
-        config = course_config(self.root)
-        course_id = config.CourseDirectory.course_id
         allow_fallback = self.allow_fallback
         if self.scheduler is None and isolation_mode() != "namespaces":
             # servers share this machine's ports: one grading at a time (docs/isolation.md)
             self.jobs = 1
             allow_fallback = True
+        # first: local workers start (and load nbgrader) while this process does the same
         executor = self.executor or open_executor(self.root, min(self.jobs, len(self.students)), self.scheduler)
+        from tqdm import tqdm
+        config = course_config(self.root)
+        course_id = config.CourseDirectory.course_id
         bar = tqdm(total=len(self.students), desc=f"autograde {self.assignment}", unit="submission",
                    disable=not self.progress, file=sys.stderr)
         snap_dir = Path(tempfile.mkdtemp(prefix="graders-snapshot-"))

@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .sandbox import SandboxError, Zygote, ZygoteBroken, _zygote_environment, zygote_enabled
+from .sandbox import SandboxError, Zygote, ZygoteBroken, zygote_enabled
 
 KERNEL_ZYGOTE = Path(__file__).with_name("_kernel_zygote.py")
 START_TIMEOUT = 60.0  # seconds: the zygote's first answer waits for its imports
@@ -111,6 +111,23 @@ def launcher_arguments(cmd: list[str]) -> list[str] | None:
     return None
 
 
+# What of a kernel's environment the interpreter reads at start-up, before our zygote's imports
+# (the rest, PATH included, is the forked kernel's own: the zygote sets it in the child).
+STARTUP_KEYS = ("PYTHONPATH", "PYTHONHASHSEED", "PYTHONUTF8", "PYTHONIOENCODING", "PYTHONDONTWRITEBYTECODE",
+                "PYTHONWARNINGS", "LANG", "LC_ALL", "LC_CTYPE")
+
+
+def startup_environment(env: dict[str, str]) -> dict[str, str]:
+    """The environment a kernel zygote starts with (and is chosen by) for kernels with ``env``."""
+    return {k: v for k, v in env.items() if k in STARTUP_KEYS}
+
+
+def prewarm() -> None:
+    """Start this process's kernel zygote now, for kernels with this process's environment."""
+    if usable():
+        KernelZygote.get(startup_environment(dict(os.environ)))
+
+
 def usable() -> bool:
     """True when kernels may be forked from a zygote here (see the module docstring)."""
     return sys.platform.startswith("linux") and zygote_enabled()
@@ -128,7 +145,7 @@ def launch(cmd: list[str], jail: dict | None, env: dict[str, str] | None, cwd: s
         return None
     env = dict(os.environ if env is None else env)
     env.pop("JPY_PARENT_PID", None)  # the kernel's parent is the zygote, which sets its own
-    zygote = KernelZygote.get({**_zygote_environment(env), **{k: v for k, v in env.items() if k == "PYTHONPATH"}})
+    zygote = KernelZygote.get(startup_environment(env))
     stdin_read, stdin_write = os.pipe()  # as launch_kernel's stdin=PIPE: never written, never at EOF
     status_read, status_write = os.pipe()
     try:

@@ -42,6 +42,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 _ONE_AT_A_TIME = threading.Lock()
+RECORDED_BY_THE_BATCH = ("nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties")
 
 
 class CannotIsolate(RuntimeError):
@@ -188,6 +189,10 @@ def _autograde(task: Task, gradebook: bytes | str, scratch: Path) -> tuple[bool,
     else:
         shutil.copyfile(gradebook, db)
     config = _config(scratch)
+    # The grades go into the instructor's gradebook on the instructor's machine (graders.batch.record
+    # runs these two there); saving them into this scratch copy too would be work thrown away.
+    config.Autograde.autograde_preprocessors = [p for p in config.Autograde.autograde_preprocessors
+                                                if p not in RECORDED_BY_THE_BATCH]
     config.CourseDirectory.course_id = task.course_id
     config.CourseDirectory.db_url = f"sqlite:///{db}"
     config.CourseDirectory.assignment_id = task.assignment
@@ -245,6 +250,13 @@ def init_local(parent: int, log: str | None = None, environ: dict[str, str] | No
 
     from .sandbox import Zygote
     Finalize(None, Zygote.stop_all, exitpriority=10)
+    from . import kernels
+    kernels.prewarm()  # the first notebook's kernel need not wait for its zygote's imports
+
+
+def ready() -> int:
+    """A task that does nothing (it starts a pool's workers); returns this worker's pid."""
+    return os.getpid()
 
 
 def dask_setup(worker) -> None:
