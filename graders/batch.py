@@ -394,6 +394,9 @@ class Batch:
         # first: local workers start (and load nbgrader) while this process does the same
         executor = self.executor or open_executor(self.root, min(self.jobs, len(self.students)), self.scheduler)
         from tqdm import tqdm
+
+        from .worker import share_gradebook_engines
+        share_gradebook_engines()  # record() opens the gradebook several times per submission
         config = course_config(self.root)
         course_id = config.CourseDirectory.course_id
         bar = tqdm(total=len(self.students), desc=f"autograde {self.assignment}", unit="submission",
