@@ -281,6 +281,7 @@ def init_local(parent: int, log: str | None = None, environ: dict[str, str] | No
             os.kill(parent, 0)
         except ProcessLookupError:
             os._exit(1)  # the batch died before we could follow it
+        _follow(parent)
     import nbgrader.converters  # noqa: F401 - pay the import once, before the first task
     share_gradebook_engines()
     # A pool worker leaves through os._exit (no atexit): stop the sandboxes' zygotes as it exits,
@@ -291,6 +292,22 @@ def init_local(parent: int, log: str | None = None, environ: dict[str, str] | No
     Finalize(None, Zygote.stop_all, exitpriority=10)
     from . import kernels
     kernels.prewarm()  # the first notebook's kernel need not wait for its zygote's imports
+
+
+def _follow(batch: int) -> None:
+    """Exit when the process ``batch`` ends, whatever this worker is doing then (a result it is
+    sending back, which nobody reads any more, must not keep it alive)."""
+    try:
+        pidfd = os.pidfd_open(batch)
+    except (AttributeError, OSError):
+        return  # PR_SET_PDEATHSIG alone (the forkserver, our parent, exits with the batch)
+
+    def watch() -> None:
+        import select
+        select.select([pidfd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="graders-follow-the-batch", daemon=True).start()
 
 
 def ready() -> int:
