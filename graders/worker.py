@@ -5,7 +5,9 @@ The batch (:mod:`graders.batch`) splits ``nbgrader autograde`` in two:
 * **on a worker** (a long-lived process of the local pool, or a Dask worker on
   another machine), :func:`grade` runs nbgrader's own ``Autograde`` converter,
   in-process, on a private scratch copy of the course: the submission's files,
-  the assignment's source files and a snapshot of the gradebook.  That is the
+  the assignment's source files and a snapshot of the gradebook (without
+  ``SaveAutoGrades`` and ``AssignLatePenalties``, which only the instructor's
+  machine runs, on the real gradebook).  That is the
   expensive part (the kernel runs the notebook; the trusted checks grade the
   server in sandboxes) and it needs nothing from the instructor's machine but
   what the task carries, so it can run anywhere;
@@ -15,8 +17,11 @@ The batch (:mod:`graders.batch`) splits ``nbgrader autograde`` in two:
   preprocessors.  SQLite has one writer, and a task that a dead worker ran
   halfway (and Dask ran again elsewhere) never wrote anything.
 
-A worker process pays nbgrader's imports once (about 1.2 s of CPU), not once
-per submission as a ``nbgrader`` process per submission did.  It grades one
+A worker process pays nbgrader's imports once (local workers: once per batch,
+in the forkserver they are forked from), not once per submission as a
+``nbgrader`` process per submission did; its notebook kernels are forked from
+a kernel zygote (:mod:`graders.kernels`), and its gradebooks share one
+SQLAlchemy engine (:func:`share_gradebook_engines`).  It grades one
 submission at a time (:data:`_ONE_AT_A_TIME`): nbgrader and the kernel
 environment use process-wide state (``os.environ``, the current directory).
 

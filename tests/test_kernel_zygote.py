@@ -40,6 +40,7 @@ print("parent is the poller's", int(os.environ["JPY_PARENT_PID"]) == os.getppid(
 
 def execute(source: list[str], *, zygote: bool, monkeypatch) -> tuple[list[str], dict]:
     monkeypatch.setenv("GRADERS_ZYGOTE", "on" if zygote else "off")
+    monkeypatch.setenv("GRADERS_AUTOGRADE", "1")  # Execute sets it in this process; undone after the test
     monkeypatch.setenv("SECRET", "42")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -75,6 +76,7 @@ def test_a_kernel_that_exits_or_hangs_is_reported_the_same_way(monkeypatch):
 
 def test_an_interrupted_cell_is_interrupted_in_a_forked_kernel(monkeypatch):
     monkeypatch.setenv("GRADERS_ZYGOTE", "on")
+    monkeypatch.setenv("GRADERS_AUTOGRADE", "1")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(60)"), nbformat.v4.new_code_cell("print(1)")]
