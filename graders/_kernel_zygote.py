@@ -29,8 +29,10 @@ the kernels it reaped, and exits when the grader closes the control socket.
 What stays different from a fresh interpreter, knowingly: the kernel's modules
 are already imported, ``str`` hashes use the zygote's seed, and
 ``/proc/PID/cmdline`` shows this file.  ``GRADERS_ZYGOTE=off`` starts every
-kernel the plain way.  Started as ``python _kernel_zygote.py FD`` (FD: its end of
-a ``SOCK_SEQPACKET`` socket pair).
+kernel the plain way.  Started as ``python _kernel_zygote.py FD LISTENER`` (FD: its end of
+a ``SOCK_SEQPACKET`` socket pair) and LISTENER (a listening ``SOCK_SEQPACKET`` socket, bound
+in a folder only the grader's user can enter): a batch's local workers connect there, so that
+one zygote serves them all; the kernels of a worker that goes are killed.
 """
 from __future__ import annotations
 
@@ -85,8 +87,13 @@ def child(request: dict, fds: list[int], zygote: int) -> BecomeKernel:
     return BecomeKernel(argv, request["cwd"])
 
 
-def serve(control: socket.socket) -> None:
-    """Answer requests until the grader closes ``control``; raises BecomeKernel in a forked kernel."""
+def serve(control: socket.socket, listener: socket.socket | None = None) -> None:
+    """Answer requests until the grader closes ``control``; raises BecomeKernel in a forked kernel.
+
+    With ``listener`` (a batch's shared zygote), also answers the connections
+    its workers make there; when one closes (its worker has gone), the kernels
+    it asked for are killed.
+    """
     import selectors
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
@@ -94,21 +101,46 @@ def serve(control: socket.socket) -> None:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     me = os.getpid()
     statuses: dict[int, int] = {}  # kernel pid -> its status pipe's write end
+    owners: dict[int, socket.socket] = {}  # kernel pid -> the connection that asked for it
     selector = selectors.DefaultSelector()
     selector.register(control, selectors.EVENT_READ)
     selector.register(wake_read, selectors.EVENT_READ)
+    if listener is not None:
+        selector.register(listener, selectors.EVENT_READ)
     while True:
         for key, _ in selector.select():
             if key.fileobj == wake_read:
                 os.read(wake_read, 4096)
                 _reap(statuses)
+                for pid in [pid for pid in owners if pid not in statuses]:
+                    del owners[pid]
                 continue
+            if key.fileobj is listener:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    continue
+                selector.register(connection, selectors.EVENT_READ)
+                continue
+            sock = key.fileobj
             try:
-                data, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 4)
+                data, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 4)
             except InterruptedError:
                 continue
+            except OSError:
+                data, fds = b"", []
             if not data:
-                os._exit(0)  # the grader has gone (its kernels die with us)
+                if sock is control:
+                    os._exit(0)  # the grader has gone (its kernels die with us)
+                selector.unregister(sock)  # a worker has gone: so do the kernels it left
+                for pid in [pid for pid, owner in owners.items() if owner is sock]:
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                    del owners[pid]
+                sock.close()
+                continue
             try:
                 request = json.loads(data)
                 if request.get("cmd") == "usage":
@@ -123,7 +155,7 @@ def serve(control: socket.socket) -> None:
             if reply is not None:
                 for fd in fds:
                     os.close(fd)
-                control.send(json.dumps(reply).encode())
+                sock.send(json.dumps(reply).encode())
                 continue
             gc.freeze()
             pid = os.fork()
@@ -135,14 +167,17 @@ def serve(control: socket.socket) -> None:
             for fd in fds[:3]:
                 os.close(fd)
             statuses[pid] = fds[3]
+            owners[pid] = sock
             try:
                 pidfd = os.pidfd_open(pid)
             except OSError as exc:  # Linux before 5.3, or a seccomp filter: the grader goes the plain way
                 os.kill(pid, signal.SIGKILL)
-                control.send(json.dumps({"ok": False, "broken": True, "message": f"pidfd_open: {exc}"}).encode())
+                sock.send(json.dumps({"ok": False, "broken": True, "message": f"pidfd_open: {exc}"}).encode())
                 continue
             try:
-                socket.send_fds(control, [json.dumps({"ok": True, "pid": pid}).encode()], [pidfd])
+                socket.send_fds(sock, [json.dumps({"ok": True, "pid": pid}).encode()], [pidfd])
+            except OSError:
+                pass  # the worker has gone; its connection's EOF comes next
             finally:
                 os.close(pidfd)
 
@@ -198,6 +233,8 @@ def main() -> None:
     # from: its http.py would shadow the standard library's.
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    # Where a batch's workers connect (bound and listening already: they may connect before our imports end).
+    listener = socket.socket(fileno=int(sys.argv[2])) if len(sys.argv) > 2 and sys.argv[2] else None
     before = dict(os.environ)
     for name in PRELOAD:
         try:
@@ -205,7 +242,7 @@ def main() -> None:
         except ImportError:
             pass
     SET_BY_IMPORTS.update({k: v for k, v in os.environ.items() if before.get(k) != v})
-    serve(control)
+    serve(control, listener)
 
 
 if __name__ == "__main__":

@@ -246,12 +246,16 @@ class LocalPool:
     """Long-lived worker processes on this machine (they die with the batch)."""
 
     def __init__(self, jobs: int, log: Path) -> None:
-        from . import worker
+        from . import kernels, worker
         self.jobs = jobs
         log.parent.mkdir(parents=True, exist_ok=True)
+        # One kernel zygote for all the workers (its imports cost a second of CPU), started now,
+        # while the forkserver starts too.
+        kernel_zygote = kernels.shared_path()
         self.pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=jobs, mp_context=_worker_context(),
-            initializer=worker.init_local, initargs=(os.getpid(), str(log), dict(os.environ), os.getcwd()))
+            initializer=worker.init_local,
+            initargs=(os.getpid(), str(log), dict(os.environ), os.getcwd(), kernel_zygote))
         self.gradebook: str = ""
         # Start the workers now, from another thread (the first submit waits for the forkserver's
         # imports): they load and start their zygotes while this process reads the submissions.

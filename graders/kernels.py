@@ -18,11 +18,16 @@ Used only for ``python -m ipykernel_launcher -f FILE`` of this interpreter
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 from .sandbox import SandboxError, Zygote, ZygoteBroken, zygote_enabled
@@ -32,9 +37,99 @@ START_TIMEOUT = 60.0  # seconds: the zygote's first answer waits for its imports
 
 
 class KernelZygote(Zygote):
-    """This grader process's kernel zygote (see the module docstring); one per start-up environment."""
+    """This grader process's kernel zygote (see the module docstring); one per start-up environment.
+
+    It also listens on ``self.listen``, a socket in a private folder (mode
+    0700), where the local workers of a batch this process runs connect
+    (:func:`use_shared`): one zygote's imports for the whole batch.
+    """
 
     program = KERNEL_ZYGOTE
+
+    def __init__(self, env: dict[str, str], preload: tuple[str, ...] = ()) -> None:
+        self.folder = tempfile.mkdtemp(prefix="graders-kernels-")
+        self.listen = os.path.join(self.folder, "zygote.sock")
+        # Bound here, before the zygote starts: a worker may connect at once (and wait for its imports).
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.listener.bind(self.listen)
+            self.listener.listen(64)
+            super().__init__(env, preload)
+        except OSError:
+            self.listener.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        self.listener.close()  # the zygote has its copy
+
+    def _arguments(self, preload: tuple[str, ...]) -> list[str]:
+        return [str(self.listener.fileno())]
+
+    def _passed(self) -> list[int]:
+        return [self.listener.fileno()]
+
+    def stop(self) -> None:
+        super().stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ConnectedZygote(KernelZygote):
+    """A connection to another process's kernel zygote (a batch's, from one of its workers)."""
+
+    def __init__(self, path: str) -> None:  # noqa: D107 - no process of our own to start
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.sock.connect(path)
+        except OSError:
+            self.sock.close()
+            raise
+        self.lock = threading.Lock()
+        self.proc = None
+
+    @property
+    def pid(self) -> int:
+        return 0
+
+    def cpu_seconds(self) -> float:
+        return 0.0  # the batch counts its zygote's
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+_SHARED: dict[str, object] = {}  # "path", "key": a batch's zygote; "zygote": our connection to it
+_SHARED_LOCK = threading.Lock()
+
+
+def use_shared(path: str, key: dict[str, str]) -> None:
+    """Fork this process's kernels from the zygote listening at ``path`` (a batch's, whose start-up
+    environment is ``key``) instead of starting a zygote of our own."""
+    with _SHARED_LOCK:
+        _SHARED.clear()
+        _SHARED.update(path=path, key=key)
+
+
+def shared_path() -> tuple[str, dict[str, str]] | None:
+    """Where this process's kernel zygote listens, and its start-up environment (started now if
+    need be); None where kernels are not forked (see :func:`usable`)."""
+    if not usable():
+        return None
+    key = startup_environment(dict(os.environ))
+    return KernelZygote.get(key).listen, key
+
+
+def _zygote_for(key: dict[str, str]) -> KernelZygote:
+    with _SHARED_LOCK:
+        if _SHARED.get("key") == key:
+            zygote = _SHARED.get("zygote")
+            if zygote is None:
+                try:
+                    zygote = _SHARED["zygote"] = ConnectedZygote(_SHARED["path"])
+                except OSError:
+                    _SHARED.clear()  # the batch's zygote has gone: start our own
+            if zygote is not None:
+                return zygote
+    return KernelZygote.get(key)
 
 
 class ForkedKernel:
@@ -123,9 +218,10 @@ def startup_environment(env: dict[str, str]) -> dict[str, str]:
 
 
 def prewarm() -> None:
-    """Start this process's kernel zygote now, for kernels with this process's environment."""
+    """Start this process's kernel zygote now (or connect to the batch's), for kernels with this
+    process's environment."""
     if usable():
-        KernelZygote.get(startup_environment(dict(os.environ)))
+        _zygote_for(startup_environment(dict(os.environ)))
 
 
 def usable() -> bool:
@@ -145,7 +241,7 @@ def launch(cmd: list[str], jail: dict | None, env: dict[str, str] | None, cwd: s
         return None
     env = dict(os.environ if env is None else env)
     env.pop("JPY_PARENT_PID", None)  # the kernel's parent is the zygote, which sets its own
-    zygote = KernelZygote.get(startup_environment(env))
+    zygote = _zygote_for(startup_environment(env))
     stdin_read, stdin_write = os.pipe()  # as launch_kernel's stdin=PIPE: never written, never at EOF
     status_read, status_write = os.pipe()
     try:
@@ -153,6 +249,9 @@ def launch(cmd: list[str], jail: dict | None, env: dict[str, str] | None, cwd: s
         try:
             pid, pidfd = zygote.spawn(request, [stdin_read, 1, 2, status_write], START_TIMEOUT)
         except (OSError, SandboxError) as exc:  # the plain way still works
+            if isinstance(zygote, ConnectedZygote):
+                with _SHARED_LOCK:
+                    _SHARED.clear()
             if isinstance(exc, ZygoteBroken):
                 from . import sandbox
                 sandbox._ZYGOTE_BROKEN.append(f"the kernel zygote cannot work here: {exc}")

@@ -362,7 +362,8 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, str(self.program), str(theirs.fileno()), ",".join(preload)], pass_fds=[theirs.fileno()],
+                [sys.executable, str(self.program), str(theirs.fileno()), *self._arguments(preload)],
+                pass_fds=[theirs.fileno(), *self._passed()],
                 env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True)
         except OSError:
@@ -372,6 +373,14 @@ class Zygote:
             theirs.close()
         self.sock = ours
         self.lock = threading.Lock()
+
+    def _arguments(self, preload: tuple[str, ...]) -> list[str]:
+        """The program's arguments after its socket's descriptor."""
+        return [",".join(preload)]
+
+    def _passed(self) -> list[int]:
+        """More descriptors the program inherits."""
+        return []
 
     @classmethod
     def get(cls, env: dict[str, str], preload: tuple[str, ...] = ()) -> "Zygote":

@@ -259,13 +259,15 @@ def encode(result: Result) -> dict:
 
 
 def init_local(parent: int, log: str | None = None, environ: dict[str, str] | None = None,
-               cwd: str | None = None) -> None:
+               cwd: str | None = None, kernel_zygote: tuple[str, dict[str, str]] | None = None) -> None:
     """Initializer of a local pool worker: die with the batch (PR_SET_PDEATHSIG), import nbgrader now
     (forked from graders.batch's forkserver, it has).
 
     ``log``: a file for what the worker and its kernels print (nbgrader's
     warnings), instead of the batch's terminal.  ``environ``, ``cwd``: the
     batch's now (a forkserver keeps those of when it started).
+    ``kernel_zygote``: where the batch's kernel zygote listens, and its start-up
+    environment (:func:`graders.kernels.shared_path`).
     """
     if environ is not None:
         os.environ.clear()
@@ -296,7 +298,9 @@ def init_local(parent: int, log: str | None = None, environ: dict[str, str] | No
     from .sandbox import Zygote
     Finalize(None, Zygote.stop_all, exitpriority=10)
     from . import kernels
-    kernels.prewarm()  # the first notebook's kernel need not wait for its zygote's imports
+    if kernel_zygote is not None:
+        kernels.use_shared(*kernel_zygote)
+    kernels.prewarm()  # the first notebook's kernel need not wait for a zygote's imports
 
 
 def _follow(batch: int) -> None:

@@ -89,3 +89,35 @@ def test_an_interrupted_cell_is_interrupted_in_a_forked_kernel(monkeypatch):
     kernels_left = [p for z in Zygote._running.values() if isinstance(z, kernels.KernelZygote)
                     for p in psutil.Process(z.pid).children()]
     assert not kernels_left
+
+
+WORKER = '''
+import json, os, sys, tempfile
+from jupyter_client.connect import write_connection_file
+from graders import kernels
+path, key = sys.argv[1], json.loads(sys.argv[2])
+kernels.use_shared(path, key)
+connection, _ = write_connection_file(tempfile.mktemp(suffix=".json"), ip="127.0.0.1")
+kernel = kernels.launch([sys.executable, "-m", "ipykernel_launcher", "-f", connection], None, None, os.getcwd())
+print(kernel.pid, flush=True)
+sys.stdin.read()  # until the test kills us
+'''
+
+
+def test_a_batch_worker_forks_its_kernels_from_the_batch_zygote_and_they_die_with_the_worker(tmp_path):
+    import json
+    import subprocess
+    import sys
+    path, key = kernels.shared_path()
+    zygote = next(z for z in Zygote._running.values() if getattr(z, "listen", None) == path)
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, path, json.dumps(key)], cwd=tmp_path,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        kernel = psutil.Process(int(worker.stdout.readline()))
+        assert kernel.ppid() == zygote.pid  # not a zygote of the worker's own
+        assert not [p for p in psutil.Process(worker.pid).children() if "_zygote" in " ".join(p.cmdline())]
+    finally:
+        worker.kill()
+        worker.wait()
+    gone, alive = psutil.wait_procs([kernel], timeout=10)
+    assert not alive, "the kernel outlived the worker that asked for it"
