@@ -241,8 +241,23 @@ def main() -> None:
             __import__(name)
         except ImportError:
             pass
+    warm()
     SET_BY_IMPORTS.update({k: v for k, v in os.environ.items() if before.get(k) != v})
     serve(control, listener)
+
+
+def warm() -> None:
+    """Fill the caches every kernel fills on its first cell (the tokenizer's and IPython's input
+    transformers' compiled regular expressions), once, here; no state of a shell is made."""
+    try:
+        import io
+        import tokenize
+
+        from IPython.core.inputtransformer2 import TransformerManager
+        list(tokenize.generate_tokens(io.StringIO("x = 1\n").readline))
+        TransformerManager().transform_cell("%%writefile x.py\nx = 1\n")
+    except Exception:  # noqa: BLE001 - only time is at stake
+        pass
 
 
 if __name__ == "__main__":
