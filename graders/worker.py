@@ -84,7 +84,7 @@ class Result:
     log: str = ""  # nbgrader's log of this grading
     error: str = ""  # why it failed (ok is False)
     seconds: float = 0.0  # wall time on the worker
-    cpu_seconds: float = 0.0  # CPU of the worker and everything it started for this task
+    cpu_seconds: float = 0.0  # CPU of the worker and what it started (not a shared kernel zygote's kernels)
     worker: str = ""  # host:pid
     isolation: str = ""
 
