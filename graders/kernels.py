@@ -99,6 +99,8 @@ class ConnectedZygote(KernelZygote):
 
 _SHARED: dict[str, object] = {}  # "path", "key": a batch's zygote; "zygote": our connection to it
 _SHARED_LOCK = threading.Lock()
+# A forked child must not share our connection (their replies would cross): it makes its own.
+os.register_at_fork(after_in_child=lambda: _SHARED.pop("zygote", None))
 
 
 def use_shared(path: str, key: dict[str, str]) -> None:
