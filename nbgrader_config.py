@@ -43,6 +43,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Execute.timeout = 60
+# nbconvert validates the whole notebook after every preprocessor (eight of them per pass, two
+# passes per submission); once after the last one is enough to refuse an invalid notebook.
+c.Exporter.optimistic_validation = True
 
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
