@@ -16,7 +16,9 @@ from . import assignments, checks, nbgrader as _plugins, worker  # noqa: F401
 
 for _name in assignments.NAMES:
     assignments.get(_name)
-nbformat.validator.get_validator(version=4, version_minor=nbformat.current_nbformat_minor)
+for _relaxed in (False, True):  # nbformat.read validates strictly, nbconvert's exporter relaxed
+    nbformat.validator.get_validator(version=4, version_minor=nbformat.current_nbformat_minor,
+                                     relax_add_props=_relaxed)
 configure_mappers()
 try:
     KernelSpecManager().get_kernel_spec("python3")

@@ -52,6 +52,7 @@ PRELOAD = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
     "ipykernel.comm", "IPython.core.debugger", "IPython.core.oinspect", "IPython.core.completerlib",
     "IPython.extensions.storemagic", "tornado.platform.asyncio", "tornado.queues", "sqlite3", "pdb",
+    "psutil",  # jupyter_client looks up the local addresses (in the kernel's own network) with it
 )
 PR_SET_PDEATHSIG = 1
 SET_BY_IMPORTS: dict[str, str] = {}  # what the imports put in os.environ (debugpy does); a kernel gets it too

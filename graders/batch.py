@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import functools
 import json
 import multiprocessing
 import os
@@ -162,7 +163,7 @@ def record(root: Path, result: Result, config) -> Outcome:
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
+    from nbgrader.preprocessors import AssignLatePenalties
 
     assignment, student = result.assignment, result.student
     log_path = root / ".graders" / "logs" / assignment / f"{student}.log"
@@ -208,12 +209,54 @@ def record(root: Path, result: Result, config) -> Outcome:
             notes.append(f"{name}.ipynb was not submitted: 0 points")
             continue
         nb = nbformat.read(str(path), as_version=4)
-        SaveAutoGrades(config=config).preprocess(nb, resources)
+        _save_auto_grades_at_once()(config=config).preprocess(nb, resources)
         AssignLatePenalties(config=config).preprocess(nb, resources)
         note = notebook_note(nb)
         if note:
             notes.append(note)
     return Outcome(student, "graded", "; ".join(notes), **base)
+
+
+@functools.cache
+def _save_auto_grades_at_once() -> type:
+    """nbgrader's ``SaveAutoGrades``, with one commit per notebook instead of one per cell.
+
+    It saves the same grades and comments; a notebook's grades are saved all
+    together or not at all, and the gradebook pays one SQLite commit (a
+    journal written and synced) per notebook, not one per grade cell.
+    """
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
+
+    class FlushOnCommit:
+        """A session whose ``commit()`` only flushes, so later queries still see the changes."""
+
+        def __init__(self, session) -> None:
+            self.session = session
+
+        def commit(self) -> None:
+            self.session.flush()
+
+        def __getattr__(self, name: str):
+            return getattr(self.session, name)
+
+    class SaveAutoGradesAtOnce(SaveAutoGrades):
+        def preprocess(self, nb, resources):
+            info = resources["nbgrader"]
+            self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+            self.student_id, self.db_url = info["student"], info["db_url"]
+            self.gradebook = Gradebook(self.db_url)
+            with self.gradebook:
+                session = self.gradebook.db
+                self.gradebook.db = FlushOnCommit(session)
+                try:
+                    nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+                finally:
+                    self.gradebook.db = session
+                session.commit()
+            return nb, resources
+
+    return SaveAutoGradesAtOnce
 
 
 def explain_failure(result: Result, root: Path) -> str:
@@ -399,8 +442,8 @@ class Batch:
         executor = self.executor or open_executor(self.root, min(self.jobs, len(self.students)), self.scheduler)
         from tqdm import tqdm
 
-        from .worker import share_gradebook_engines
-        share_gradebook_engines()  # record() opens the gradebook several times per submission
+        from .worker import tune_nbgrader
+        tune_nbgrader()  # record() opens the gradebook several times per submission
         config = course_config(self.root)
         course_id = config.CourseDirectory.course_id
         bar = tqdm(total=len(self.students), desc=f"autograde {self.assignment}", unit="submission",

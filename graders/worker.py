@@ -20,8 +20,9 @@ The batch (:mod:`graders.batch`) splits ``nbgrader autograde`` in two:
 A worker process pays nbgrader's imports once (local workers: once per batch,
 in the forkserver they are forked from), not once per submission as a
 ``nbgrader`` process per submission did; its notebook kernels are forked from
-a kernel zygote (:mod:`graders.kernels`), and its gradebooks share one
-SQLAlchemy engine (:func:`share_gradebook_engines`).  It grades one
+a kernel zygote (:mod:`graders.kernels`), its gradebooks share one
+SQLAlchemy engine and nbgrader's cell metadata schema is compiled once
+(:func:`tune_nbgrader`).  It grades one
 submission at a time (:data:`_ONE_AT_A_TIME`): nbgrader and the kernel
 environment use process-wide state (``os.environ``, the current directory).
 
@@ -225,6 +226,52 @@ def _private_dir() -> Path:
     return _PRIVATE[0]
 
 
+def tune_nbgrader() -> None:
+    """Take out two costs that nbgrader 0.9 pays again for every submission, in this process;
+    what it computes is unchanged.  Idempotent.
+
+    * :func:`share_gradebook_engines`: SQLAlchemy compiles each query once, not once per gradebook;
+    * :func:`compile_metadata_schema_once`: ``CheckCellMetadata`` validates every cell's
+      ``nbgrader`` metadata without checking the schema itself first.
+    """
+    share_gradebook_engines()
+    compile_metadata_schema_once()
+
+
+def compile_metadata_schema_once() -> None:
+    """Make nbgrader validate cell metadata with one compiled validator per schema.
+
+    ``nbgrader.nbgraderformat`` calls ``jsonschema.validate(metadata, schema)`` for
+    every cell, which first checks ``schema`` against the JSON Schema meta-schema:
+    a tenth of a worker's CPU per submission.  This keeps the same schema, the same
+    validator class (``jsonschema.validators.validator_for``) and the same error
+    (``jsonschema.exceptions.best_match`` of the errors, as ``jsonschema.validate``
+    raises); the schema is checked once, when its validator is made.  Idempotent.
+    """
+    import json
+    import types
+
+    import jsonschema
+    import nbgrader.nbgraderformat.common as common
+    if getattr(common.jsonschema, "graders_compiled", False):
+        return
+    validators, lock = {}, threading.Lock()
+
+    def validate(instance, schema) -> None:
+        key = json.dumps(schema, sort_keys=True)
+        with lock:
+            validator = validators.get(key)
+            if validator is None:
+                cls = jsonschema.validators.validator_for(schema)
+                cls.check_schema(schema)
+                validator = validators[key] = cls(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+
+    common.jsonschema = types.SimpleNamespace(validate=validate, graders_compiled=True)
+
+
 def share_gradebook_engines() -> None:
     """Make every nbgrader ``Gradebook`` of this process on one database URL share one engine.
 
@@ -290,7 +337,7 @@ def init_local(parent: int, log: str | None = None, environ: dict[str, str] | No
             os._exit(1)  # the batch died before we could follow it
         _follow(parent)
     import nbgrader.converters  # noqa: F401 - pay the import once, before the first task
-    share_gradebook_engines()
+    tune_nbgrader()
     # A pool worker leaves through os._exit (no atexit): stop the sandboxes' zygotes as it exits,
     # so that they end with it and their CPU time is counted in the batch's.
     from multiprocessing.util import Finalize
@@ -332,4 +379,4 @@ def dask_setup(worker) -> None:
         line += " -- it will refuse tasks unless the batch allows the fallback mode (--allow-fallback)"
     print(line, flush=True)
     import nbgrader.converters  # noqa: F401
-    share_gradebook_engines()
+    tune_nbgrader()
