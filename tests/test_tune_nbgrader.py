@@ -18,6 +18,8 @@ from graders import batch, worker
 from graders.course import environment
 from mangled import build
 
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission
+
 SOLUTION = build.REPO / "solutions" / "clock" / "clock.ipynb"
 
 
