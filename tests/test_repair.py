@@ -9,8 +9,7 @@ import json
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
-from nbgrader.preprocessors import ClearSolutions, ComputeChecksums, DeduplicateIds, SaveCells
+from nbgrader.preprocessors import DeduplicateIds
 from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
 
 from graders import answers, diagnose
@@ -19,22 +18,13 @@ from graders.repair import OverwriteCells, RepairCells
 from mangled import build
 
 
-
-SOLUTION = build.REPO / "solutions" / "clock" / "clock.ipynb"
-
-
 @pytest.fixture(scope="module")
 def gradebook(tmp_path_factory):
     """A gradebook holding the clock assignment's cells, as `nbgrader generate_assignment` saves them."""
     url = f"sqlite:///{tmp_path_factory.mktemp('gradebook') / 'gradebook.db'}"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PATH", environment()["PATH"])  # nbgrader runs `alembic` to create a gradebook
-        with Gradebook(url) as gb:
-            gb.update_or_create_assignment("clock")
-        nb = nbformat.read(str(SOLUTION), as_version=4)
-        for step in (ClearSolutions(code_stub={"python": "# YOUR CODE HERE\nraise NotImplementedError()"}),
-                     ComputeChecksums(), SaveCells()):  # as `nbgrader generate_assignment` does
-            nb, _ = step.preprocess(nb, resources(url))
+        build.source_gradebook(url)
     return url
 
 

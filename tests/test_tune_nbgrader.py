@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.nbgraderformat import MetadataValidator
-from nbgrader.preprocessors import ClearSolutions, ComputeChecksums, SaveAutoGrades, SaveCells
+from nbgrader.preprocessors import SaveAutoGrades
 
 from graders import batch, worker
 from graders.course import environment
@@ -34,12 +34,7 @@ def gradebook(tmp_path_factory):
     url = f"sqlite:///{path}"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PATH", environment()["PATH"])  # nbgrader runs `alembic` to create a gradebook
-        with Gradebook(url) as gb:
-            gb.update_or_create_assignment("clock")
-        nb = nbformat.read(str(SOLUTION), as_version=4)
-        for step in (ClearSolutions(code_stub={"python": "# YOUR CODE HERE\nraise NotImplementedError()"}),
-                     ComputeChecksums(), SaveCells()):
-            nb, _ = step.preprocess(nb, resources(url))
+        build.source_gradebook(url)
         with Gradebook(url) as gb:
             gb.add_student("s")
             gb.add_submission("clock", "s")
@@ -67,14 +62,10 @@ def test_metadata_validation_still_rejects_bad_metadata_and_checks_the_schema_on
     worker.compile_metadata_schema_once()  # idempotent
     nb = nbformat.read(str(SOLUTION), as_version=4)
     checked = []
-    real = jsonschema.validators.validator_for
-
-    def counting(schema, *args, **kwargs):
-        cls = real(schema, *args, **kwargs)
-        return type("Counting", (cls,), {"check_schema": classmethod(
-            lambda klass, s, *a, **k: (checked.append(1), cls.check_schema(s, *a, **k)))})
-
-    monkeypatch.setattr(jsonschema.validators, "validator_for", counting)
+    cls = jsonschema.validators.validator_for(MetadataValidator().schema)
+    original = cls.check_schema
+    monkeypatch.setattr(cls, "check_schema", classmethod(
+        lambda klass, schema, *args, **kwargs: (checked.append(1), original(schema, *args, **kwargs))[1]))
     for _ in range(3):
         MetadataValidator().validate_nb(nb)  # the assignment's own notebook is valid
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))

@@ -27,6 +27,21 @@ WRONG_SERVER = (REPO / "examples" / "clock" / "wrong_answer.py").read_text()
 CORRECT_SERVER = (REPO / "examples" / "clock" / "correct.py").read_text()
 
 
+def source_gradebook(url: str) -> None:
+    """Save the clock assignment's cells into the gradebook at ``url``, as ``nbgrader
+    generate_assignment`` does.  nbgrader runs ``alembic`` to create a gradebook: it must be on PATH."""
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import ClearSolutions, ComputeChecksums, SaveCells
+
+    with Gradebook(url) as gb:
+        gb.update_or_create_assignment(ASSIGNMENT)
+    nb = nbformat.read(str(REPO / "solutions" / ASSIGNMENT / NOTEBOOK), as_version=4)
+    resources = {"nbgrader": {"db_url": url, "assignment": ASSIGNMENT, "notebook": "clock", "student": "s"}}
+    for step in (ClearSolutions(code_stub={"python": "# YOUR CODE HERE\nraise NotImplementedError()"}),
+                 ComputeChecksums(), SaveCells()):
+        nb, _ = step.preprocess(nb, resources)
+
+
 def load(base: str) -> nbformat.NotebookNode:
     return nbformat.read(str(SAMPLES / base / ASSIGNMENT / NOTEBOOK), as_version=4)
 
