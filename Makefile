@@ -44,7 +44,7 @@ course: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	$(BIN)/python -m graders course init $(COURSE) --lab
 
-# A JupyterHub for a class (graders/hub.py, docs/hub.md): the course in
+# A JupyterHub for a class (graders/course/hub.py, docs/hub.md): the course in
 # $(COURSE), local Unix users log in with their passwords.  As root:
 #   make hub INSTRUCTOR=teacher STUDENTS="alice bob" [HUB_PORT=8000] [HUB_IP=127.0.0.1]
 INSTRUCTOR ?= $(SUDO_USER)
@@ -53,7 +53,7 @@ HUB_PORT ?= 8000
 HUB_IP ?= 127.0.0.1
 hub: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab,hub]'
-	$(BIN)/python -m graders.hub $(COURSE) --ip $(HUB_IP) --port $(HUB_PORT) \
+	$(BIN)/python -m graders.course.hub $(COURSE) --ip $(HUB_IP) --port $(HUB_PORT) \
 		$(addprefix --instructor ,$(INSTRUCTOR)) $(addprefix --student ,$(STUDENTS))
 
 notebooks: $(STAMP)

@@ -2,8 +2,8 @@
 
 `solutions/` is nbgrader's source directory (instructor notebooks) and
 `notebooks/` its release directory (the student workbook, committed).
-Autograding replaces nbgrader's Execute with graders.nbgrader.Execute (a dead
-or hung kernel is recorded, not fatal) and adds graders.nbgrader.TrustedChecks,
+Autograding replaces nbgrader's Execute with graders.grading.plugins.Execute (a dead
+or hung kernel is recorded, not fatal) and adds graders.grading.plugins.TrustedChecks,
 which grades every server from the notebook's answer cell outside the kernel
 and writes the verdicts into the autograder test cells: nothing a student's
 cells do in the kernel can change a grade.  See docs/architecture.md.
@@ -21,22 +21,22 @@ c.CourseDirectory.release_directory = os.path.join(here, "notebooks")
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.OverwriteCells.add_missing_cells = True
 # A mangled submission (duplicated, forged or renamed nbgrader cells, an answer cell that lost its
-# %%writefile line) is repaired against the gradebook first, with notes (graders/repair.py); our
+# %%writefile line) is repaired against the gradebook first, with notes (graders/grading/repair.py); our
 # OverwriteCells survives what DeduplicateIds leaves behind (jupyter/nbgrader#1083).
 c.Autograde.sanitize_preprocessors = [
-    "graders.repair.RepairCells",
+    "graders.grading.repair.RepairCells",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "graders.repair.OverwriteCells",
+    "graders.grading.repair.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
 c.Autograde.autograde_preprocessors = [
-    "graders.nbgrader.Execute",
+    "graders.grading.plugins.Execute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "graders.nbgrader.TrustedChecks",
+    "graders.grading.plugins.TrustedChecks",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",

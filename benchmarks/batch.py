@@ -1,4 +1,4 @@
-"""Benchmark: serial ``nbgrader autograde`` against the parallel batch (graders.batch).
+"""Benchmark: serial ``nbgrader autograde`` against the parallel batch (graders.grading.batch).
 
     python benchmarks/batch.py [--assignments clock,swap] [--n 40] [--jobs N] [--root DIR]
     python benchmarks/batch.py --scheduler tcp://HOST:8786   # the batch on a Dask cluster
@@ -8,7 +8,7 @@ For each assignment, builds N synthetic submissions from the released notebook
 (notebooks/A/A.ipynb) with the answer cell filled from the example cases (examples/A/*.py, in
 turn; plus the untouched stub), in two identical course directories.  Grades one with a
 single serial ``nbgrader autograde A`` (one process, every student) and the other with
-``graders.batch.grade`` (``--jobs`` at a time, default the CPU count); checks that the two
+``graders.grading.batch.grade`` (``--jobs`` at a time, default the CPU count); checks that the two
 gradebooks hold the same score for every student; prints the speedup and the median and
 worst autograde time per submission of each.
 
@@ -38,9 +38,10 @@ import nbformat
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from graders import answers, assignments  # noqa: E402
-from graders.batch import default_jobs, grade  # noqa: E402
-from graders.course import nbgrader  # noqa: E402
+from graders import assignments  # noqa: E402
+from graders.checking import answers
+from graders.grading.batch import default_jobs, grade  # noqa: E402
+from graders.course.paths import nbgrader  # noqa: E402
 
 
 def cases_of(name: str) -> list[Path | None]:
@@ -142,7 +143,7 @@ def bench(name: str, n: int, jobs: int, base: Path) -> bool:
     parallel_cpu = cpu_now() - cpu
     per_parallel = [o.seconds for o in outcomes]
     failed = [o for o in outcomes if o.status != "graded"]
-    print(f"  parallel graders.batch (jobs={jobs}): {parallel:7.1f} s; per submission {summary(per_parallel)}; "
+    print(f"  parallel graders.grading.batch (jobs={jobs}): {parallel:7.1f} s; per submission {summary(per_parallel)}; "
           f"CPU {parallel_cpu / n:.2f} s per submission")
     for o in failed:
         print(f"    {o.student}: {o.status}: {o.reason}")
@@ -178,7 +179,7 @@ def start_local_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
                                "--port", str(port), "--no-dashboard"], **quiet)]
     for _ in range(workers):
         procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
-                                       "1", "--host", "127.0.0.1", "--no-dashboard", "--preload", "graders.worker"],
+                                       "1", "--host", "127.0.0.1", "--no-dashboard", "--preload", "graders.grading.worker"],
                                       **quiet))
     with Client(address, timeout=60) as client:
         client.wait_for_workers(workers, timeout=120)

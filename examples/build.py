@@ -21,7 +21,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from graders import answers, assignments  # noqa: E402
+from graders import assignments  # noqa: E402
+from graders.checking import answers
 
 
 def build(assignment_name: str) -> list[Path]:

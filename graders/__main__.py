@@ -3,7 +3,7 @@
     python -m graders check ASSIGNMENT FILE [--json] [--visible-only] [--html OUT.html]
         Run an assignment's checks on a server file (or a notebook: its answer
         cell is graded).  Exit status 0 only when every check passes.  --html
-        also writes the transcripts as sequence diagrams (graders.diagram).
+        also writes the transcripts as sequence diagrams (graders.checking.diagram).
     python -m graders demo
         Generate, autograde, give feedback on and export the sample submissions.
     python -m graders autograde ASSIGNMENT [--student ID] [--jobs N] [--root DIR]
@@ -31,10 +31,11 @@ from pathlib import Path
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .sandbox import prewarm
+    from graders.sandbox import prewarm
     prewarm(Path(args.file) if args.file.endswith(".py") else None)  # the zygote imports while we do
-    from . import answers, assignments
-    from .checks import run_checks
+    from graders.checking import answers
+    from graders import assignments
+    from graders.checking.checks import run_checks
     try:
         assignment = assignments.get(args.assignment)
     except KeyError as exc:
@@ -58,7 +59,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                             include_hidden=not args.visible_only)
     report.file = args.file
     if args.html:
-        from .diagram import page
+        from graders.checking.diagram import page
         Path(args.html).write_text(page(report), encoding="utf-8")
     print(report.to_json() if args.json else report.render(transcripts=args.transcripts))
     return 0 if report.passed else 1
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade on a Dask distributed cluster (tcp://HOST:8786) instead of this machine")
     p.add_argument("--allow-fallback", action="store_true",
                    help="let cluster workers without namespaces grade in the weaker fallback sandbox")
-    p.set_defaults(func=lambda a: __import__("graders.batch", fromlist=["main"]).main(a))
+    p.set_defaults(func=lambda a: __import__("graders.grading.batch", fromlist=["main"]).main(a))
 
     p = sub.add_parser("course", help="create an instructor's course (Formgrader, exchange): docs/course.md")
     p.add_argument("action", choices=("init",))
@@ -106,33 +107,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lab", action="store_true", help="then start the instructor's JupyterLab on the course")
     p.add_argument("--lab-args", default="", metavar="OPTIONS",
                    help="more JupyterLab options, in one string (e.g. '--no-browser --port 8890')")
-    p.set_defaults(func=lambda a: __import__("graders.course_admin", fromlist=["main"]).main(a))
+    p.set_defaults(func=lambda a: __import__("graders.course.admin", fromlist=["main"]).main(a))
 
     p = sub.add_parser("report", help="write ROOT/report.html and ROOT/check_results.csv after autograding")
     p.add_argument("assignments", nargs="*", help="default: every assignment with submissions")
     p.add_argument("--root", default=".", help="nbgrader course directory")
-    p.set_defaults(func=lambda a: __import__("graders.report", fromlist=["main"]).main(a))
+    p.set_defaults(func=lambda a: __import__("graders.reports.class_report", fromlist=["main"]).main(a))
 
     p = sub.add_parser("export", help="grades.csv and a Gradescope results.json per submission of a course")
     p.add_argument("assignment")
     p.add_argument("--root", default=".", help="nbgrader course directory")
     p.add_argument("--out", help="where to write (default ROOT/exports)")
-    p.set_defaults(func=lambda a: __import__("graders.gradescope", fromlist=["x"]).main_export(a))
+    p.set_defaults(func=lambda a: __import__("graders.reports.gradescope", fromlist=["x"]).main_export(a))
 
     p = sub.add_parser("gradescope", help="grade a submission folder into results.json (Gradescope's run_autograder)")
     p.add_argument("assignment")
     p.add_argument("--submission", default="/autograder/submission", help="folder with the notebook or answer file")
     p.add_argument("--results", default="/autograder/results", help="folder to write results.json into")
-    p.set_defaults(func=lambda a: __import__("graders.gradescope", fromlist=["x"]).main_grade(a))
+    p.set_defaults(func=lambda a: __import__("graders.reports.gradescope", fromlist=["x"]).main_grade(a))
 
     p = sub.add_parser("gradescope-zip", help="write the autograder.zip to upload to Gradescope")
     p.add_argument("assignment")
     p.add_argument("out", nargs="?", help="default build/gradescope/ASSIGNMENT/autograder.zip")
-    p.set_defaults(func=lambda a: __import__("graders.gradescope", fromlist=["x"]).main_zip(a))
+    p.set_defaults(func=lambda a: __import__("graders.reports.gradescope", fromlist=["x"]).main_zip(a))
 
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")
     p.add_argument("assignments", nargs="*", help="default: all")
-    p.set_defaults(func=lambda a: __import__("graders.release", fromlist=["main"]).main(a))
+    p.set_defaults(func=lambda a: __import__("graders.course.release", fromlist=["main"]).main(a))
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -4,11 +4,11 @@
    (``examples/submissions/STUDENT/ASSIGNMENT/``) as ``submitted/``;
 2. ``nbgrader generate_assignment`` for every assignment in ``solutions/``
    that has samples;
-3. :mod:`graders.batch` autogrades every submission (nbgrader's Autograde in
+3. :mod:`graders.grading.batch` autogrades every submission (nbgrader's Autograde in
    long-lived worker processes, one pool for every assignment);
 4. ``nbgrader generate_feedback`` writes an HTML page per student and
    assignment (hidden test code removed; every check's transcript shown);
-5. ``nbgrader export`` writes ``grades.csv``, and :mod:`graders.report` the
+5. ``nbgrader export`` writes ``grades.csv``, and :mod:`graders.reports.class_report` the
    class report (``report.html``, ``check_results.csv``);
 6. a table of scores per student, with every failure's reason.
 """
@@ -20,9 +20,9 @@ import shutil
 import time
 from pathlib import Path
 
-from . import assignments
-from .batch import default_jobs, grade, open_executor
-from .course import REPO, SOLUTIONS, nbgrader
+from graders import assignments
+from graders.grading.batch import default_jobs, grade, open_executor
+from graders.course.paths import REPO, SOLUTIONS, nbgrader
 
 EXAMPLES = REPO / "examples" / "submissions"
 
@@ -56,11 +56,11 @@ def main(args: argparse.Namespace) -> int:
     nbgrader("export", f"--to={csv_path}", root=root)
     print()
     print_table(csv_path, names, outcomes)
-    from .gradescope import write_results
+    from graders.reports.gradescope import write_results
     for name in names:  # Gradescope's results.json per submission, beside grades.csv
         write_results(root, name, root / "exports")
     feedback = sorted((root / "feedback").glob("*/*/*.html"))
-    from .report import write_report
+    from graders.reports.class_report import write_report
     report = write_report(root, names)
     print(f"\ngrades: {csv_path}")
     print(f"class report: {report}; per check: {root / 'check_results.csv'}")

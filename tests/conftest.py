@@ -28,7 +28,7 @@ def _descendants() -> set[int]:
     from multiprocessing import forkserver
 
     from graders.sandbox import Zygote
-    helpers = Zygote.pids() | {getattr(forkserver._forkserver, "_forkserver_pid", None)}  # graders.batch's
+    helpers = Zygote.pids() | {getattr(forkserver._forkserver, "_forkserver_pid", None)}  # graders.grading.batch's
     try:
         found = ME.children(recursive=True)
     except psutil.Error:

@@ -6,7 +6,7 @@ nbgrader command as one of them.  This repository's Python may live where
 other users cannot enter (pyenv under ``/root``, mode 0700); so a command run
 as a user starts here, as root, in a private mount namespace where such a
 directory is masked with an empty tmpfs and only the way to Python is bound
-back (graders._jail.set_up_mounts, as the sandbox does for kernels), then
+back (graders.sandbox._jail.set_up_mounts, as the sandbox does for kernels), then
 drops to the user (setgroups, setgid, setuid) and execs the command.  On a
 real server Python is installed where every user can run it and none of
 this is needed.
@@ -110,7 +110,7 @@ def main(argv: list[str]) -> None:
         for key in ("mask", "bind", "null"):
             plan[key] = plan.get(key, []) + extra.get(key, [])
     if plan["mask"] or plan.get("bind"):
-        sys.path.insert(0, str(REPO / "graders"))
+        sys.path.insert(0, str(REPO / "graders" / "sandbox"))
         from _jail import set_up_mounts
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.unshare(CLONE_NEWNS) != 0:

@@ -15,8 +15,8 @@ import pytest
 
 from graders import assignments
 from graders.assignments import clock
-from graders.checks import run_checks
-from graders.harness import Server, Transcript
+from graders.checking.checks import run_checks
+from graders.checking.harness import Server, Transcript
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "mutants" / "clock"

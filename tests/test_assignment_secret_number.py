@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 
 from graders.assignments import secret_number
-from graders.checks import Run
-from graders.harness import Server, Transcript
+from graders.checking.checks import Run
+from graders.checking.harness import Server, Transcript
 
 LINES_SERVER = '''
     import socket, time

@@ -1,13 +1,13 @@
-"""graders/http.py (the strict HTTP client of the secret_word checks), with real servers."""
+"""graders/checking/http.py (the strict HTTP client of the secret_word checks), with real servers."""
 from __future__ import annotations
 
 import textwrap
 
 import pytest
 
-from graders.checks import Failure
-from graders.harness import Server, Transcript
-from graders.http import http_get, media_type, parse_response
+from graders.checking.checks import Failure
+from graders.checking.harness import Server, Transcript
+from graders.checking.http import http_get, media_type, parse_response
 
 
 def start(tmp_path, source: str) -> Server:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import nbformat
 
-from graders import assignments, watch
+from graders import assignments
+from graders.sandbox import watch
 from graders.assignments import swap as swap_module
-from graders.checks import Run, run_checks
+from graders.checking.checks import Run, run_checks
 from graders.sandbox import isolation_mode
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "swap"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from graders import batch
-from graders.course import nbgrader
+from graders.grading import batch
+from graders.course.paths import nbgrader
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -124,7 +124,7 @@ from _browser import README_SHOTS, browser, needs_chromium, opened  # noqa: E402
 
 @needs_chromium
 def test_class_report_counts_each_check_and_draws_a_chart(browser, course):
-    from graders.report import write_report
+    from graders.reports.class_report import write_report
     root, names, outcomes = course
     out = write_report(root, names)
     assert out == root / "report.html"

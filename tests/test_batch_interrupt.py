@@ -14,7 +14,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import wait_until
-from graders.course import nbgrader
+from graders.course.paths import nbgrader
 
 REPO = Path(__file__).resolve().parent.parent
 STUDENTS = ["correct", "wrong_answer", "crashes_at_start", "never_answers"]

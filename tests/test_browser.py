@@ -4,7 +4,7 @@
   in a fresh workspace), writes a correct server into the answer cell, runs it
   and the self-check cell, and sees the transcript of the visible checks.
 * An instructor opens Formgrader from JupyterLab's Nbgrader menu on a course
-  (graders.course_admin, as ``make course`` makes it) where a submission was
+  (graders.course.admin, as ``make course`` makes it) where a submission was
   handed in and collected with nbgrader's own commands, and sees it.
 
 Chromium is Debian's ``/usr/bin/chromium`` (``apt-get install chromium``;
@@ -36,8 +36,8 @@ pytest.importorskip("jupyterlab", reason="the lab extra: pip install -e '.[lab]'
 httpx = pytest.importorskip("httpx")
 
 from _browser import browser, needs_chromium  # noqa: E402,F401 - browser is a fixture
-from graders import course_admin  # noqa: E402
-from graders.course import environment  # noqa: E402
+from graders.course import admin as course_admin  # noqa: E402
+from graders.course.paths import environment  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "build" / "screenshots"

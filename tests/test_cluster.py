@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from conftest import wait_until
-from graders.course import nbgrader
+from graders.course.paths import nbgrader
 
 pytest.importorskip("distributed", reason="the cluster extra is not installed: pip install '.[cluster]'")
 pytestmark = pytest.mark.slow
@@ -68,7 +68,7 @@ class Cluster:
     def add_worker(self, name: str) -> subprocess.Popen:
         proc = self._start(name, [sys.executable, "-m", "distributed.cli.dask_worker", self.address,
                                   "--no-nanny", "--nthreads", "1", "--host", "127.0.0.1",
-                                  "--no-dashboard", "--preload", "graders.worker", "--name", name])
+                                  "--no-dashboard", "--preload", "graders.grading.worker", "--name", name])
         assert wait_until(lambda: "isolation mode" in self.log(name) or proc.poll() is not None, 60), self.log(name)
         assert proc.poll() is None, self.log(name)
         return proc
@@ -150,7 +150,7 @@ def test_a_worker_that_cannot_isolate_refuses_tasks(tmp_path):
         out = open(logs / "worker.log", "w")
         procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
                                        "--no-nanny", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard",
-                                       "--preload", "graders.worker"], cwd=REPO, env=env,
+                                       "--preload", "graders.grading.worker"], cwd=REPO, env=env,
                                       stdout=out, stderr=subprocess.STDOUT))
         out.close()
         text = lambda: (logs / "worker.log").read_text(errors="replace")  # noqa: E731

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import course_admin
+from graders.course import admin as course_admin
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow  # nbgrader and alembic start several times: ~25 s of CPU
@@ -54,7 +54,7 @@ def test_nbgrader_reads_the_instructor_config_from_the_course_root(course):
     assert course_id == course_admin.COURSE_ID and Path(root) == course.root
     assert Path(source) == course.root / "source" / "clock"
     assert Path(exchange) == course.exchange()
-    assert first == "graders.nbgrader.Execute"  # the repository's autograding plug-ins are loaded
+    assert first == "graders.grading.plugins.Execute"  # the repository's autograding plug-ins are loaded
 
 
 def test_the_students_config_names_the_course_and_the_exchange_only(course):

@@ -90,7 +90,7 @@ class Round:
 
     def student_plan(self) -> dict | None:
         """A student's mounts (the course's student view), once ``course init`` has written it."""
-        from graders.course_admin import Course
+        from graders.course.admin import Course
         course = Course(self.course)
         return course.student_plan() if course.student_view.is_dir() else None
 
@@ -286,7 +286,7 @@ class Server:
     TOKEN = "formgrader-test"
 
     def __init__(self, r: Round) -> None:
-        from graders.course_admin import Course, lab_command
+        from graders.course.admin import Course, lab_command
         self.sock = r.homes[r.instructor] / "jupyter.sock"
         argv, _env, cwd = lab_command(Course(r.course), f"--ServerApp.sock={self.sock}",
                                       f"--IdentityProvider.token={self.TOKEN}", "--no-browser")
@@ -397,7 +397,7 @@ def check_exports(r: Round, manual: dict) -> None:
 
     import jsonschema
 
-    from graders.gradescope import SCHEMA
+    from graders.reports.gradescope import SCHEMA
     scores = gradebook_scores(r.root)
     with open(r.root / "exports" / "grades.csv", newline="") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f) if row["assignment"] == ASSIGNMENT}

@@ -2,7 +2,7 @@
 
 The corpus is every examples/ASSIGNMENT/CASE.py listed in examples/ASSIGNMENT/expected.json.
 One round grades all of it with run_checks, ``GRADERS_DETERMINISM_JOBS`` cases at a time in
-threads (default: the CPU count, as graders.batch does; each server has its own sandbox, so
+threads (default: the CPU count, as graders.grading.batch does; each server has its own sandbox, so
 that is safe).  The verdicts (every check's status) must be the same
 in every round and match expected.json's passes.  Then the same again while 3 busy-loop
 processes saturate the CPU (each ends by itself after a bounded time, and is killed at the end).
@@ -30,7 +30,7 @@ import pytest
 from conftest import wait_until
 
 from graders import assignments
-from graders.checks import run_checks
+from graders.checking.checks import run_checks
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"

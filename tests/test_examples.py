@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from graders import answers, assignments
+from graders import assignments
+from graders.checking import answers
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"

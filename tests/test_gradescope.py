@@ -1,6 +1,6 @@
 """Gradescope's autograder format: run_autograder on real submissions, checked against the spec's schema.
 
-graders.gradescope.SCHEMA is written from Gradescope's autograder
+graders.reports.gradescope.SCHEMA is written from Gradescope's autograder
 specification ("Output format"); jsonschema checks every results.json here
 against it.  The course export (results.json from a gradebook) is checked in
 tests/test_course_exchange.py, on the round's real gradebook.
@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from graders import gradescope
+from graders.reports import gradescope
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -108,7 +108,7 @@ def test_the_bundle_has_gradescope_s_two_scripts_and_one_solution(tmp_path):
         names = z.namelist()
         modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
         script = z.read("run_autograder").decode()
-    assert {"setup.sh", "run_autograder", "pyproject.toml", "graders/gradescope.py",
+    assert {"setup.sh", "run_autograder", "pyproject.toml", "graders/reports/gradescope.py",
             "solutions/clock/clock.ipynb"} <= set(names)
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert not [n for n in names if n.startswith("solutions/") and not n.startswith("solutions/clock/")]

@@ -1,4 +1,4 @@
-"""The harness's patient reads: a busy server gets more time, an idle one does not (graders.watch)."""
+"""The harness's patient reads: a busy server gets more time, an idle one does not (graders.sandbox.watch)."""
 from __future__ import annotations
 
 import textwrap
@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from graders import sandbox, watch
-from graders.harness import Server, Transcript
+from graders import sandbox
+from graders.sandbox import watch
+from graders.checking.harness import Server, Transcript
 
 needs_proc = pytest.mark.skipif(sandbox.isolation_mode() != "namespaces",
                                 reason="busy/idle is seen through the sandbox's cgroup and /proc")

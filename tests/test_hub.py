@@ -1,4 +1,4 @@
-"""The course on a real JupyterHub (graders/hub.py, ``make hub``).
+"""The course on a real JupyterHub (graders/course/hub.py, ``make hub``).
 
 A real hub on 127.0.0.1 (free ports) behind configurable-http-proxy, with two
 local Unix users this test creates (useradd, chpasswd; removed at the end): an
@@ -30,7 +30,8 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("jupyterhub", reason="the hub extra: pip install -e '.[hub]'")
 
-from graders import course_admin, hub as course_hub  # noqa: E402
+from graders.course import admin as course_admin  # noqa: E402
+from graders.course import hub as course_hub
 
 REPO = Path(__file__).resolve().parent.parent
 CORRECT = REPO / "examples" / "clock" / "correct.py"

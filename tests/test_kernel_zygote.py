@@ -1,4 +1,4 @@
-"""A notebook kernel forked by the kernel zygote (graders/_kernel_zygote.py) is the kernel
+"""A notebook kernel forked by the kernel zygote (graders/grading/_kernel_zygote.py) is the kernel
 ``python -m ipykernel_launcher`` would have started.
 
 The same notebook runs twice through the autograder's Execute preprocessor: the plain way
@@ -14,8 +14,8 @@ import nbformat
 import psutil
 import pytest
 
-from graders import kernels
-from graders.nbgrader import Execute
+from graders.grading import kernels
+from graders.grading.plugins import Execute
 from graders.sandbox import Zygote
 
 pytestmark = pytest.mark.skipif(not kernels.usable(), reason="no kernel zygote here (namespaces mode only)")
@@ -94,7 +94,7 @@ def test_an_interrupted_cell_is_interrupted_in_a_forked_kernel(monkeypatch):
 WORKER = '''
 import json, os, sys, tempfile
 from jupyter_client.connect import write_connection_file
-from graders import kernels
+from graders.grading import kernels
 path, key = sys.argv[1], json.loads(sys.argv[2])
 kernels.use_shared(path, key)
 connection, _ = write_connection_file(tempfile.mktemp(suffix=".json"), ip="127.0.0.1")

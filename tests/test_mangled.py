@@ -6,7 +6,7 @@ with cells duplicated, forged, renamed, reordered, retyped, stuffed with output,
 instructor gives (that of its untouched base, or 0), with notes that say what happened; an
 unreadable notebook fails alone, with a reason that names the student and the cause.
 
-The submissions are arranged as the batch arranges them (graders.diagnose.arrange) and graded by
+The submissions are arranged as the batch arranges them (graders.grading.diagnose.arrange) and graded by
 a few nbgrader processes at once, each grading several students of its own copy of the course.
 Nothing here hard-codes a score: the bases are graded alongside, the maximum read from the gradebook.
 """
@@ -20,8 +20,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from graders import diagnose
-from graders.course import nbgrader
+from graders.grading import diagnose
+from graders.course.paths import nbgrader
 from mangled import build
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.release import NOTEBOOKS, SOLUTIONS, assignment_names, generate
+from graders.course.release import NOTEBOOKS, SOLUTIONS, assignment_names, generate
 
 
 def _normal(path: Path) -> dict:

@@ -1,4 +1,4 @@
-"""graders.repair and graders.diagnose without a kernel: nbgrader's own sanitizing preprocessors
+"""graders.grading.repair and graders.grading.diagnose without a kernel: nbgrader's own sanitizing preprocessors
 on mangled notebooks (tests/mangled/build.py), against a real gradebook made by nbgrader's SaveCells.
 
 The end-to-end grades of the same corpus are in tests/test_mangled.py (slow).
@@ -12,9 +12,10 @@ import pytest
 from nbgrader.preprocessors import DeduplicateIds
 from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
 
-from graders import answers, diagnose
-from graders.course import environment
-from graders.repair import OverwriteCells, RepairCells
+from graders.checking import answers
+from graders.grading import diagnose
+from graders.course.paths import environment
+from graders.grading.repair import OverwriteCells, RepairCells
 from mangled import build
 
 
@@ -133,7 +134,7 @@ def test_find_answer_takes_an_answer_cell_without_the_line_and_says_so():
     assert source == build.CORRECT_SERVER and "does not start with `%%writefile clock_server.py`" in note
 
 
-# -- graders.diagnose -------------------------------------------------------------------------
+# -- graders.grading.diagnose -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("c", [c for c in build.CASES if c.grade == "unreadable"], ids=lambda c: c.name)
 def test_precheck_names_why_a_notebook_cannot_be_read(tmp_path, c):

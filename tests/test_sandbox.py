@@ -19,8 +19,8 @@ import psutil
 import pytest
 
 from graders import assignments, sandbox
-from graders.checks import run_checks
-from graders.harness import Server, Transcript
+from graders.checking.checks import run_checks
+from graders.checking.harness import Server, Transcript
 from conftest import wait_until
 
 REPO = Path(__file__).resolve().parent.parent

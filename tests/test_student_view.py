@@ -1,11 +1,12 @@
-"""The course's student view of the checks (graders/student_view.py): the visible checks, nothing hidden."""
+"""The course's student view of the checks (graders/course/student_view.py): the visible checks, nothing hidden."""
 from __future__ import annotations
 
 import importlib.util
 
 import pytest
 
-from graders import assignments, student_view
+from graders import assignments
+from graders.course import student_view
 
 
 @pytest.fixture(scope="module")

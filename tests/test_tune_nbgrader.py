@@ -1,4 +1,4 @@
-"""What graders.worker.tune_nbgrader and graders.batch's one-transaction SaveAutoGrades change in
+"""What graders.grading.worker.tune_nbgrader and graders.grading.batch's one-transaction SaveAutoGrades change in
 nbgrader: the cost, never the result.  Real nbgrader preprocessors on a real gradebook made by
 nbgrader's SaveCells from the clock assignment's source notebook.
 """
@@ -14,8 +14,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import SaveAutoGrades
 
-from graders import batch, worker
-from graders.course import environment
+from graders.grading import batch
+from graders.grading import worker
+from graders.course.paths import environment
 from mangled import build
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.checks import CheckResult, Report
-from graders.diagram import page, svg
+from graders.checking.checks import CheckResult, Report
+from graders.checking.diagram import page, svg
 
 from _browser import README_SHOTS, browser, needs_chromium, opened  # noqa: F401 - browser is a fixture
 
@@ -104,11 +104,11 @@ def test_old_json_without_events_still_loads():
 
 
 def test_class_report_lists_failed_gradings_with_their_reasons(tmp_path):
-    from graders.report import write_report
+    from graders.reports.class_report import write_report
     for student in ("alice", "bob"):
         (tmp_path / "submitted" / student / "clock").mkdir(parents=True)
     (tmp_path / ".graders").mkdir()
-    (tmp_path / ".graders" / "clock.json").write_text(json.dumps({  # as graders.batch records them
+    (tmp_path / ".graders" / "clock.json").write_text(json.dumps({  # as graders.grading.batch records them
         "bob": {"student": "bob", "status": "failed", "reason": "nbgrader did not finish within 900 s",
                 "seconds": 900.0}}))
     page_text = write_report(tmp_path, ["clock"]).read_text()

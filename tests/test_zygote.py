@@ -1,4 +1,4 @@
-"""A server forked by the zygote (graders/_zygote.py) sees what ``python FILE`` would show it.
+"""A server forked by the zygote (graders/sandbox/_zygote.py) sees what ``python FILE`` would show it.
 
 Each probe runs twice in a sandbox: the plain way (``GRADERS_ZYGOTE=off``: ``unshare`` and a
 fresh interpreter) and from the zygote; what it prints must be the same.

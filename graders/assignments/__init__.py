@@ -1,15 +1,17 @@
 """The graded assignments, by name: each module defines ``ASSIGNMENT``.
 
 Adding an assignment: write ``graders/assignments/NAME.py`` with an
-:class:`~graders.checks.Assignment` called ``ASSIGNMENT`` and its checks, add
+:class:`~graders.checking.checks.Assignment` called ``ASSIGNMENT`` and its checks, add
 NAME to :data:`NAMES`, and add ``solutions/NAME/NAME.ipynb`` whose autograder
 test cells call ``check("NAME", "CHECK")``.
+
+May import :mod:`graders.checking` and :mod:`graders.sandbox`.
 """
 from __future__ import annotations
 
 import importlib
 
-from ..checks import Assignment
+from graders.checking.checks import Assignment
 
 NAMES = ("clock", "swap", "secret_number", "secret_word")
 

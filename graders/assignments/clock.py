@@ -53,9 +53,9 @@ import selectors
 import socket
 import time
 
-from ..checks import Assignment, Failure
-from .. import watch
-from ..harness import Client, Server, crash_help, show
+from graders.checking.checks import Assignment, Failure
+from graders.sandbox import watch
+from graders.checking.harness import Client, Server, crash_help, show
 
 PORT = 12091
 QUESTION = "What is the time?".ljust(25).encode("ascii")

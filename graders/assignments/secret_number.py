@@ -48,9 +48,9 @@ from __future__ import annotations
 import socket
 import threading
 
-from ..checks import Assignment, Failure
-from ..harness import Client, Server, show
-from ..sandbox import FALLBACK_SITE, isolation_mode
+from graders.checking.checks import Assignment, Failure
+from graders.checking.harness import Client, Server, show
+from graders.sandbox import FALLBACK_SITE, isolation_mode
 
 PORT = 12093
 WAIT = 5.0  # seconds a correct server gets for any reply

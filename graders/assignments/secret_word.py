@@ -30,7 +30,7 @@ How the checks stay fast and deterministic: every check waits on the event
 that proves its point (a response, the server closing) with a deadline, never
 on a fixed window.  :func:`split_request` sends the second piece of a request
 only once the server has *read* the first (its socket's receive queue is
-empty, :meth:`~graders.harness.Client.unread_by_server`), so a server that
+empty, :meth:`~graders.checking.harness.Client.unread_by_server`), so a server that
 reads once has read exactly ``GET /ban`` whatever the load; only where that
 queue cannot be seen does it wait :data:`EARLY_WAIT` seconds for an early
 answer instead.
@@ -45,10 +45,10 @@ from __future__ import annotations
 import html
 import selectors
 
-from .. import watch
-from ..checks import Assignment, Failure
-from ..harness import crash_help, show
-from ..http import Response, http_get, media_type, parse_response
+from graders.sandbox import watch
+from graders.checking.checks import Assignment, Failure
+from graders.checking.harness import crash_help, show
+from graders.checking.http import Response, http_get, media_type, parse_response
 
 PORT = 8000
 PHRASES = ("is wrong", "is right", "already found")
@@ -325,7 +325,7 @@ def wait_until_read(client) -> tuple[bytes, bool]:
 
     The event is the server's receive queue emptying (Client.unread_by_server),
     within :data:`READ_WAIT` seconds (longer while the server is busy,
-    :func:`graders.watch.wait_for`); where that queue cannot be seen, a server
+    :func:`graders.sandbox.watch.wait_for`); where that queue cannot be seen, a server
     gets :data:`EARLY_WAIT` seconds to answer too early.  Returns what the
     server sent meanwhile and whether it read everything.
     """

@@ -48,10 +48,10 @@ import socket
 import threading
 import time
 
-from ..checks import Assignment, Failure
-from .. import watch
-from ..harness import Client, Server, show
-from ..sandbox import isolation_mode
+from graders.checking.checks import Assignment, Failure
+from graders.sandbox import watch
+from graders.checking.harness import Client, Server, show
+from graders.sandbox import isolation_mode
 
 PORT = 12092
 WAIT = 10.0  # seconds a correct server gets for any reply (generous: it only delays a failing verdict)
@@ -193,7 +193,7 @@ def receive_all(expectations, *, help: str | None = None) -> None:
 def first_to_hear(server: Server, clients: list[Client], timeout: float) -> Client | None:
     """The first of ``clients`` with bytes (or the end of the stream) to read within ``timeout`` seconds.
 
-    Longer while the server is busy (graders.watch.wait_for); None when nothing came.
+    Longer while the server is busy (graders.sandbox.watch.wait_for); None when nothing came.
     """
     ready: list = []
 
@@ -214,7 +214,7 @@ def wait_until(condition, timeout: float) -> bool:
 def wait_read(server: Server, client: Client, *, timeout: float = READ_WAIT) -> bool:
     """Wait until the server has read every byte ``client`` sent (True), or ``timeout`` (False).
 
-    Longer while the server is busy (:func:`graders.watch.wait_for`): a loaded machine may
+    Longer while the server is busy (:func:`graders.sandbox.watch.wait_for`): a loaded machine may
     take seconds to schedule it.
     """
     return watch.wait_for(lambda: watch.unread(server, client) == 0, timeout, server)

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from graders import assignments
-from graders.checks import Report, run_checks
+from graders.checking.checks import Report, run_checks
 
 from .conftest import CORRECT, SERVERS
 from .test_hostile_servers import ANY, FULL, NO_ANSWER, WALL_LIMIT

@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from graders import assignments
-from graders.checks import Report, run_checks
+from graders.checking.checks import Report, run_checks
 from graders.sandbox import isolation_mode
 
 from .conftest import CORRECT, OUTSIDE_TMP, REPO, SERVERS, _pid_namespace, process_limit_enforced

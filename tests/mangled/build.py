@@ -77,7 +77,7 @@ def delete_test(nb):
 
 
 def tamper(nb):
-    """Gut a test cell, overwrite the server file from a later cell, patch graders.notebook.check."""
+    """Gut a test cell, overwrite the server file from a later cell, patch graders.grading.notebook.check."""
     nb.cells[index_of(nb, "test_answers_question")].source = "pass  # nothing to see here"
     nb.cells.append(code_cell("%%writefile clock_server.py\n" + CORRECT_SERVER))
     nb.cells.append(code_cell("import graders.notebook\ngraders.notebook.check = lambda *a, **k: print('ok')"))
@@ -194,7 +194,7 @@ def _empty(nb):
 CASES = [
     Case("deleted_test", "deleted a test cell", "correct", "correct", ["test_starts", "put back"], delete_test),
     Case("tampered", "gutted a test cell, overwrote the server file from a later cell, patched "
-         "graders.notebook.check in the kernel", "wrong_answer", "wrong_answer", [], tamper),
+         "graders.grading.notebook.check in the kernel", "wrong_answer", "wrong_answer", [], tamper),
     Case("duplicated_answer", "duplicated the answer cell (a correct server)", "correct", "correct",
          ["appears 2 times", "the last one", "was graded"], duplicate_answer),
     Case("duplicated_answer_variant", "duplicated the answer cell, then broke the copy (the last)", "correct",

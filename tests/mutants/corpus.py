@@ -37,7 +37,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from graders import assignments  # noqa: E402
-from graders.checks import Report, run_checks  # noqa: E402
+from graders.checking.checks import Report, run_checks  # noqa: E402
 
 TABLE = REPO / "docs" / "spec_coverage.md"
 

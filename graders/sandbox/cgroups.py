@@ -1,0 +1,105 @@
+"""Per-sandbox pids + memory cgroups (v1 or v2), where this machine lets us make them.
+
+A :class:`Cgroup` holds every process of one sandbox (or one notebook kernel): its
+``pids.max`` and memory limit cover all of them together, and :meth:`Cgroup.remove`
+kills whatever is left in it.  See docs/isolation.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graders.sandbox.isolation import Limits
+
+CGROUP_V1 = Path("/sys/fs/cgroup")
+CGROUP_PARENT = "graders"
+
+
+@functools.lru_cache(maxsize=None)
+def cgroup_support() -> str:
+    """``"v1"`` or ``"v2"`` when per-sandbox pids and memory cgroups can be made here, else ``""``."""
+    if os.environ.get("GRADERS_CGROUPS") == "off" or not sys.platform.startswith("linux"):
+        return ""
+    if (CGROUP_V1 / "pids" / "cgroup.procs").exists() and os.access(CGROUP_V1 / "pids", os.W_OK):
+        try:
+            for controller in ("pids", "memory"):
+                (CGROUP_V1 / controller / CGROUP_PARENT).mkdir(exist_ok=True)
+            return "v1"
+        except OSError:
+            return ""
+    controllers = CGROUP_V1 / "cgroup.controllers"
+    if controllers.exists() and "pids" in controllers.read_text() and os.access(CGROUP_V1, os.W_OK):
+        try:
+            (CGROUP_V1 / "cgroup.subtree_control").write_text("+pids +memory")
+            parent = CGROUP_V1 / CGROUP_PARENT
+            parent.mkdir(exist_ok=True)
+            (parent / "cgroup.subtree_control").write_text("+pids +memory")
+            return "v2"
+        except OSError:
+            return ""
+    return ""
+
+
+
+class Cgroup:
+    """A pids + memory cgroup for one sandbox (removed by :meth:`remove`)."""
+
+    def __init__(self, name: str, limits: "Limits") -> None:
+        self.version = cgroup_support()
+        self.dirs: list[Path] = []
+        if self.version == "v1":
+            pids = CGROUP_V1 / "pids" / CGROUP_PARENT / name
+            memory = CGROUP_V1 / "memory" / CGROUP_PARENT / name
+            pids.mkdir()
+            self.dirs.append(pids)
+            (pids / "pids.max").write_text(str(limits.processes))
+            memory.mkdir()
+            self.dirs.append(memory)
+            (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
+            with contextlib.suppress(OSError):
+                (memory / "memory.memsw.limit_in_bytes").write_text(str(limits.memory_bytes))
+        elif self.version == "v2":
+            group = CGROUP_V1 / CGROUP_PARENT / name
+            group.mkdir()
+            self.dirs.append(group)
+            (group / "pids.max").write_text(str(limits.processes))
+            with contextlib.suppress(OSError):
+                (group / "memory.max").write_text(str(limits.memory_bytes))
+                (group / "memory.swap.max").write_text("0")
+
+    @property
+    def procs_files(self) -> list[str]:
+        return [str(d / "cgroup.procs") for d in self.dirs]
+
+    def pids(self) -> set[int]:
+        found = set()
+        for d in self.dirs:
+            with contextlib.suppress(OSError):
+                found |= {int(x) for x in (d / "cgroup.procs").read_text().split()}
+        return found
+
+    def remove(self, timeout: float = 10.0) -> None:
+        """Kill whatever is left in the group and remove it (waits up to ``timeout`` s)."""
+        deadline = time.monotonic() + timeout
+        while self.dirs and time.monotonic() < deadline:
+            for pid in self.pids():
+                with contextlib.suppress(OSError):
+                    os.kill(pid, 9)
+            for d in list(self.dirs):
+                try:
+                    d.rmdir()
+                    self.dirs.remove(d)
+                except FileNotFoundError:
+                    self.dirs.remove(d)
+                except OSError:
+                    pass
+            if self.dirs:
+                time.sleep(0.005)  # the kernel is still tearing processes down
+
