@@ -72,6 +72,23 @@ def run_clients(address, clients: int, rounds: int) -> float:
     return elapsed
 
 
+def server_cpu_seconds(pid: int, settle: float = 2.0) -> float:
+    """CPU seconds (user + system) used so far by a server and its reaped children.
+
+    A forked child's CPU time is added to its parent's ``children_*`` times
+    when the parent reaps it, so this first waits (at most ``settle``
+    seconds) until the server has no child left.
+    """
+    import psutil
+
+    proc = psutil.Process(pid)
+    deadline = time.monotonic() + settle
+    while proc.children() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    t = proc.cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def measure(models=MODELS, clients=CLIENTS, rounds: int = 3, work: float = 0.01,
             repeats: int = 1, progress=None, *, cpu: bool = False, backlog: int | None = None) -> dict:
     """Run the whole grid; return a JSON-ready dict of results.
@@ -81,20 +98,27 @@ def measure(models=MODELS, clients=CLIENTS, rounds: int = 3, work: float = 0.01,
     theirs, 128).
     """
     results: dict[str, dict[str, float]] = {}
+    cores: dict[str, dict[str, float]] = {}
     options = (["--cpu"] if cpu else []) + (["--backlog", str(backlog)] if backlog else [])
     for model in models:
-        results[model] = {}
+        results[model], cores[model] = {}, {}
         with running("concurrency_work", "--model", model, "--work", str(work), *options,
                      key=f"bench-{model}") as server:
             run_clients(server.address, 1, 1)  # warm-up: first connection, imports, caches
             for n in clients:
-                best = min(run_clients(server.address, n, rounds) for _ in range(repeats))
+                runs = []
+                for _ in range(repeats):
+                    before = server_cpu_seconds(server.pid)
+                    wall = run_clients(server.address, n, rounds)
+                    runs.append((wall, (server_cpu_seconds(server.pid) - before) / wall))
+                best, used = min(runs)
                 results[model][str(n)] = best
+                cores[model][str(n)] = used
                 if progress:
                     progress(model, n, best)
     return {
         "models": list(models), "clients": list(clients), "rounds": rounds, "work": work,
-        "repeats": repeats, "seconds": results, "cpu": cpu, "backlog": backlog,
+        "repeats": repeats, "seconds": results, "cpu": cpu, "backlog": backlog, "cores_used": cores,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "system": platform.system()},
     }
@@ -137,9 +161,12 @@ def table(data: dict) -> str:
     models, clients = data["models"], data["clients"]
     sec = data["seconds"]
     ideal = data["rounds"] * data["work"]
-    kind = "CPU-bound computation" if data.get("cpu") else "work"
-    lines = [f"wall time in ms ({data['rounds']} round trips per client, "
-             f"{data['work'] * 1000:g} ms of {kind} per request; overlapped ideal {ideal * 1000:.0f} ms)"]
+    if data.get("cpu"):
+        lines = [f"wall time in ms ({data['rounds']} round trip(s) per client, {data['work'] * 1000:g} ms "
+                 f"of CPU-bound computation per request; one core needs clients x {ideal * 1000:.0f} ms)"]
+    else:
+        lines = [f"wall time in ms ({data['rounds']} round trips per client, "
+                 f"{data['work'] * 1000:g} ms of work per request; overlapped ideal {ideal * 1000:.0f} ms)"]
     w = {m: max(11, len(m) + 2) for m in models}
     lines.append("clients " + "".join(f"{m:>{w[m]}}" for m in models))
     for n in clients:
@@ -151,6 +178,13 @@ def table(data: dict) -> str:
         for n in clients:
             base = sec["iterative"][str(n)]
             lines.append(f"{n:>7} " + "".join(f"{base / sec[m][str(n)]:>{w[m] - 1}.1f}x" for m in models))
+    if data.get("cpu") and data.get("cores_used"):
+        used = data["cores_used"]
+        lines.append("")
+        lines.append("cores kept busy by the server (its CPU seconds / wall seconds)")
+        lines.append("clients " + "".join(f"{m:>{w[m]}}" for m in models))
+        for n in clients:
+            lines.append(f"{n:>7} " + "".join(f"{used[m][str(n)]:>{w[m]}.2f}" for m in models))
     return "\n".join(lines)
 
 

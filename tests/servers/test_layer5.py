@@ -259,6 +259,7 @@ def test_cpu_bound_work_does_not_overlap_in_one_process(model):
     # 4 requests of 0.1 s of CPU each, one thread holding the GIL at a time: at least 0.4 s,
     # however many cores there are (a sleep of 0.1 s would overlap to about 0.1 s).
     assert data["seconds"][model]["4"] >= 0.4 * 0.95, data["seconds"]
+    assert data["cores_used"][model]["4"] <= 1.1, data["cores_used"]  # the GIL's ceiling: one core
     assert data["cpu"] is True
 
 
