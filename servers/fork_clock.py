@@ -186,7 +186,7 @@ def serve(listener: socket.socket, reap_mode: str = "sigchld", delay: float = 0.
                 try:
                     active_processes.append(child_pid)
                     if keep_client:
-                        kept.append(client)  # the seed's bug: the connection never ends
+                        kept.append(client)  # the lecture's bug: the connection never ends
                     else:
                         client.close()  # the child has its own copy
                     _layers.log(f"appending PID {child_pid}")

@@ -89,7 +89,7 @@ class FormHandler(BaseHTTPRequestHandler):
             self.reply(200, f"<!DOCTYPE html>\n<p>you searched for: {self.escape(q)}</p>\n")
         elif url.path == "/favicon.ico":
             self.reply(404, "no icon\n", "text/plain; charset=utf-8")
-        else:  # the seed's assignment: localhost:8000/<word>
+        else:  # the lecture's assignment: localhost:8000/<word>
             self.reply(200, self.verdict(unquote(url.path[1:])))
 
     def do_POST(self):
