@@ -27,7 +27,9 @@ What to watch for
     * ``max_children`` (default 40): at that many live children the forking
       server stops accepting until one exits (``--max-children``).
     * ``block_on_close`` (default True): ``server_close()`` waits for running
-      children or threads.  ``--no-block-on-close`` returns at once.
+      children or threads.  ``--no-block-on-close`` returns at once: forked
+      children then live on as orphans and finish their requests (daemon
+      threads, by contrast, die with the process).
     * ``daemon_threads`` (default False): with ``--daemon-threads`` the
       threads are not waited for, and a request still running when the
       process exits is cut off without a reply.
