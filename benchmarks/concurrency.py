@@ -214,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {model:>10} {n:>3} clients: {seconds * 1000:8.1f} ms", file=sys.stderr, flush=True)
 
     if args.burst:
-        data = burst(progress=lambda m, b, s: progress(m, b, s))
+        data = burst(progress=lambda m, b, s: print(f"  {m:>10} backlog {b:>3}: {s * 1000:8.1f} ms",
+                                                    file=sys.stderr, flush=True))
         print(burst_table(data))
     else:
         data = measure(models, clients, rounds, args.work, repeats, progress, cpu=args.cpu,
