@@ -294,15 +294,15 @@ def test_fork_clock_help_and_docstring_cite_the_seed():
     assert os.environ.get("SERVERS_WATCHDOG") != "0"  # run_forking changes only the server's env
 
 
-def _read_to_eof_after_one_answer(address) -> bytes | str:
-    """One question, half-close, the answer, then read to end-of-file (1 s timeout)."""
+def _read_to_eof_after_one_answer(address, wait: float) -> bytes | str:
+    """One question, half-close, the answer, then read to end-of-file (``wait`` seconds)."""
     with socket.create_connection(address, timeout=5) as client:
         client.sendall(b"What is the time?".ljust(25))
         client.shutdown(socket.SHUT_WR)
         answer = b""
         while len(answer) < 25:
             answer += client.recv(25 - len(answer))
-        client.settimeout(1.0)
+        client.settimeout(wait)
         try:
             return client.recv(100)
         except TimeoutError:
@@ -311,10 +311,10 @@ def _read_to_eof_after_one_answer(address) -> bytes | str:
 
 def test_fork_clock_parent_keeping_the_client_socket_means_no_fin():
     with running("fork_clock", "--keep-client") as server:
-        assert _read_to_eof_after_one_answer(server.address) == "timeout"
+        assert _read_to_eof_after_one_answer(server.address, wait=1.0) == "timeout"
         assert "exiting child process" in server.wait_for("exiting child process")
     with running("fork_clock") as server:
-        assert _read_to_eof_after_one_answer(server.address) == b""
+        assert _read_to_eof_after_one_answer(server.address, wait=10.0) == b""
 
 
 def test_fork_clock_sigchld_handler_only_records_and_the_loop_reaps():

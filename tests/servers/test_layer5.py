@@ -238,7 +238,8 @@ def test_backlog_switch_sets_the_listen_queue(backlog):
             f.write(b"hold on\n")
             f.flush()
             assert f.readline() == b"hold on\n"  # the server is inside handle() for this client
-            queued = _connects_within(server.address, 10, timeout=0.5)
+            # 0.8 s: time enough for a queued connect, too short for the 1 s SYN retransmit
+            queued = _connects_within(server.address, 10, timeout=0.8)
         finally:
             f.close()
             busy.close()
