@@ -77,10 +77,12 @@ def server_cpu_seconds(pid: int, settle: float = 2.0) -> float:
 
     A forked child's CPU time is added to its parent's ``children_*`` times
     when the parent reaps it, so this first waits (at most ``settle``
-    seconds) until the server has no child left.
+    seconds) until the server has no child left.  NaN without psutil.
     """
-    import psutil
-
+    try:
+        import psutil
+    except ImportError:  # e.g. a free-threaded interpreter without the package: no cores column
+        return float("nan")
     proc = psutil.Process(pid)
     deadline = time.monotonic() + settle
     while proc.children() and time.monotonic() < deadline:
