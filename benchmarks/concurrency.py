@@ -11,6 +11,8 @@ server overlaps clients, and N*K*W when it serves one client at a time.
     python benchmarks/concurrency.py            # full: N = 1..32, K = 10, R = 3
     python benchmarks/concurrency.py --quick    # N = 1..32, K = 3, R = 1 (a few seconds)
     python benchmarks/concurrency.py --json out.json
+    python benchmarks/concurrency.py --cpu      # CPU-bound work: the GIL, measured
+    python benchmarks/concurrency.py --burst    # 32 clients at once, listen backlog 5 versus 128
 
 Prints one table of wall times (ms) and one of speed-ups versus iterative.
 All traffic goes to 127.0.0.1; every count and wait is bounded.
@@ -70,34 +72,103 @@ def run_clients(address, clients: int, rounds: int) -> float:
     return elapsed
 
 
+def server_cpu_seconds(pid: int, settle: float = 2.0) -> float:
+    """CPU seconds (user + system) used so far by a server and its reaped children.
+
+    A forked child's CPU time is added to its parent's ``children_*`` times
+    when the parent reaps it, so this first waits (at most ``settle``
+    seconds) until the server has no child left.  NaN without psutil.
+    """
+    try:
+        import psutil
+    except ImportError:  # e.g. a free-threaded interpreter without the package: no cores column
+        return float("nan")
+    proc = psutil.Process(pid)
+    deadline = time.monotonic() + settle
+    while proc.children() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    t = proc.cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def measure(models=MODELS, clients=CLIENTS, rounds: int = 3, work: float = 0.01,
-            repeats: int = 1, progress=None) -> dict:
-    """Run the whole grid; return a JSON-ready dict of results."""
+            repeats: int = 1, progress=None, *, cpu: bool = False, backlog: int | None = None) -> dict:
+    """Run the whole grid; return a JSON-ready dict of results.
+
+    ``cpu``: the server computes for ``work`` seconds of CPU time per request
+    instead of sleeping.  ``backlog``: the servers' listen backlog (default:
+    theirs, 128).
+    """
     results: dict[str, dict[str, float]] = {}
+    cores: dict[str, dict[str, float]] = {}
+    options = (["--cpu"] if cpu else []) + (["--backlog", str(backlog)] if backlog else [])
     for model in models:
-        results[model] = {}
-        with running("concurrency_work", "--model", model, "--work", str(work),
+        results[model], cores[model] = {}, {}
+        with running("concurrency_work", "--model", model, "--work", str(work), *options,
                      key=f"bench-{model}") as server:
             run_clients(server.address, 1, 1)  # warm-up: first connection, imports, caches
             for n in clients:
-                best = min(run_clients(server.address, n, rounds) for _ in range(repeats))
+                runs = []
+                for _ in range(repeats):
+                    before = server_cpu_seconds(server.pid)
+                    wall = run_clients(server.address, n, rounds)
+                    runs.append((wall, (server_cpu_seconds(server.pid) - before) / wall))
+                best, used = min(runs)
                 results[model][str(n)] = best
+                cores[model][str(n)] = used
                 if progress:
                     progress(model, n, best)
     return {
         "models": list(models), "clients": list(clients), "rounds": rounds, "work": work,
-        "repeats": repeats, "seconds": results,
+        "repeats": repeats, "seconds": results, "cpu": cpu, "backlog": backlog, "cores_used": cores,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "system": platform.system()},
     }
+
+
+def burst(models=("iterative", "threading"), backlogs=(5, 128), clients: int = 32,
+          work: float = 0.01, progress=None) -> dict:
+    """``clients`` clients arrive at the same moment, one round trip each: per model and backlog.
+
+    Returns ``{"seconds": {model: {str(backlog): wall seconds}}, ...}``.  With
+    a small backlog the kernel's queue of completed connections overflows,
+    SYNs are dropped, and the clients left out connect only after a SYN
+    retransmit (1 s on Linux).
+    """
+    results: dict[str, dict[str, float]] = {}
+    for model in models:
+        results[model] = {}
+        for backlog in backlogs:
+            with running("concurrency_work", "--model", model, "--work", str(work),
+                         "--backlog", str(backlog), key=f"burst-{model}") as server:
+                run_clients(server.address, 1, 1)  # warm-up
+                results[model][str(backlog)] = seconds = run_clients(server.address, clients, 1)
+            if progress:
+                progress(model, backlog, seconds)
+    return {"models": list(models), "backlogs": list(backlogs), "clients": clients, "work": work,
+            "seconds": results}
+
+
+def burst_table(data: dict) -> str:
+    lines = [f"{data['clients']} clients at once, one round trip of {data['work'] * 1000:g} ms each: "
+             "wall time in ms"]
+    lines.append(f"{'backlog':>10} " + "".join(f"{m:>12}" for m in data["models"]))
+    for backlog in data["backlogs"]:
+        lines.append(f"{backlog:>10} " + "".join(
+            f"{data['seconds'][m][str(backlog)] * 1000:>12.0f}" for m in data["models"]))
+    return "\n".join(lines)
 
 
 def table(data: dict) -> str:
     models, clients = data["models"], data["clients"]
     sec = data["seconds"]
     ideal = data["rounds"] * data["work"]
-    lines = [f"wall time in ms ({data['rounds']} round trips per client, "
-             f"{data['work'] * 1000:g} ms of work per request; overlapped ideal {ideal * 1000:.0f} ms)"]
+    if data.get("cpu"):
+        lines = [f"wall time in ms ({data['rounds']} round trip(s) per client, {data['work'] * 1000:g} ms "
+                 f"of CPU-bound computation per request; one core needs clients x {ideal * 1000:.0f} ms)"]
+    else:
+        lines = [f"wall time in ms ({data['rounds']} round trips per client, "
+                 f"{data['work'] * 1000:g} ms of work per request; overlapped ideal {ideal * 1000:.0f} ms)"]
     w = {m: max(11, len(m) + 2) for m in models}
     lines.append("clients " + "".join(f"{m:>{w[m]}}" for m in models))
     for n in clients:
@@ -109,6 +180,13 @@ def table(data: dict) -> str:
         for n in clients:
             base = sec["iterative"][str(n)]
             lines.append(f"{n:>7} " + "".join(f"{base / sec[m][str(n)]:>{w[m] - 1}.1f}x" for m in models))
+    if data.get("cpu") and data.get("cores_used"):
+        used = data["cores_used"]
+        lines.append("")
+        lines.append("cores kept busy by the server (its CPU seconds / wall seconds)")
+        lines.append("clients " + "".join(f"{m:>{w[m]}}" for m in models))
+        for n in clients:
+            lines.append(f"{n:>7} " + "".join(f"{used[m][str(n)]:>{w[m]}.2f}" for m in models))
     return "\n".join(lines)
 
 
@@ -121,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default=",".join(map(str, CLIENTS)),
                         help="comma-separated client counts (each at most 64)")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated models")
+    parser.add_argument("--cpu", action="store_true", help="CPU-bound work instead of a sleep")
+    parser.add_argument("--backlog", type=int, default=None, help="the servers' listen backlog")
+    parser.add_argument("--burst", action="store_true",
+                        help="only the burst: 32 clients at once, backlog 5 versus 128")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     clients = [int(x) for x in args.clients.split(",")]
@@ -133,8 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     def progress(model, n, seconds):
         print(f"  {model:>10} {n:>3} clients: {seconds * 1000:8.1f} ms", file=sys.stderr, flush=True)
 
-    data = measure(models, clients, rounds, args.work, repeats, progress)
-    print(table(data))
+    if args.burst:
+        data = burst(progress=lambda m, b, s: print(f"  {m:>10} backlog {b:>3}: {s * 1000:8.1f} ms",
+                                                    file=sys.stderr, flush=True))
+        print(burst_table(data))
+    else:
+        data = measure(models, clients, rounds, args.work, repeats, progress, cpu=args.cpu,
+                       backlog=args.backlog)
+        print(table(data))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(data, f, indent=2)

@@ -54,6 +54,9 @@ Layer 4, :mod:`http.server` (``solutions/04_http``): ``http_ourwebserver``,
 Layer 5, beyond the seeds (``solutions/05_beyond``): ``select_echo``,
 ``async_echo``, ``concurrency_work`` (measured by ``benchmarks/concurrency.py``).
 
+Every layer's "write your own server" exercise: ``student`` (runs the
+student's file as a server process), ``exercises`` (the self-checks).
+
 Shared helpers: ``_runtime`` (options, readiness line, clean stop, parent-death
 watchdog), ``_layers`` (forking servers without a watchdog thread, orderly
 asyncio stop, psutil helpers), ``notebook`` (what notebooks import).

@@ -13,13 +13,18 @@ What it teaches
 
 What to watch for
     * ``parse_qs`` returns a list per field (a field may repeat) and decodes
-      ``%XX`` and ``+``; it replaces the removed ``cgi.FieldStorage``.
+      ``%XX`` and ``+``.  It replaces the removed ``cgi.FieldStorage`` for
+      urlencoded forms only: it drops empty fields unless
+      ``keep_blank_values=True``, and a ``multipart/form-data`` body (file
+      uploads) needs ``email.parser`` / ``email.message`` or a library.
     * A POST body is exactly ``Content-Length`` bytes: read that many.
       ``self.rfile.read()`` without a size waits for the end of the
       connection, which a keep-alive client never sends.  No Content-Length:
       answer 411; a huge one: 413 (do not read it into memory).
     * Anything taken from the request goes back into HTML through
       ``html.escape`` (or a page can be made to run someone's script).
+      ``--no-escape`` leaves it out: ``/search?q=<script>...`` then comes back
+      as a live ``<script>`` element (reflected HTML injection, "XSS").
     * A browser re-sends a POST on reload; the usual answer is 303 See Other
       to a GET page (post/redirect/get).  Here /guess answers directly.
 
@@ -28,7 +33,7 @@ urllib.parse.parse_qs, http.server; RFC 9110 sections 9.3.1 (GET), 9.3.3
 (POST), 8.6 (Content-Length), 15.5.12 (411), 15.5.14 (413); HTML standard,
 "application/x-www-form-urlencoded".
 
-Run:  python -m servers.http_forms [--secret WORD]
+Run:  python -m servers.http_forms [--secret WORD] [--no-escape]
 """
 from __future__ import annotations
 
@@ -56,6 +61,7 @@ FORM_PAGE = """<!DOCTYPE html>
 class FormHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: so every response says its length
     secret = "python"
+    no_escape = False  # --no-escape: the HTML injection demo
 
     def reply(self, status: int, text: str, content_type: str = "text/html; charset=utf-8") -> None:
         body = text.encode("utf-8")
@@ -65,9 +71,13 @@ class FormHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def escape(self, text: str) -> str:
+        """``html.escape``: ``<`` ``>`` ``&`` ``"`` ``'`` become character references."""
+        return text if self.no_escape else html.escape(text)
+
     def verdict(self, word: str) -> str:
         result = "right" if word == self.secret else "wrong"
-        return f"<!DOCTYPE html>\n<p>{html.escape(word)!s} is {result}</p>\n"
+        return f"<!DOCTYPE html>\n<p>{self.escape(word)} is {result}</p>\n"
 
     def do_GET(self):
         url = urlsplit(self.path)
@@ -76,10 +86,10 @@ class FormHandler(BaseHTTPRequestHandler):
         elif url.path == "/search":
             fields = parse_qs(url.query)  # {'q': ['caf\u00e9 au lait']}
             q = fields.get("q", [""])[0]
-            self.reply(200, f"<!DOCTYPE html>\n<p>you searched for: {html.escape(q)}</p>\n")
+            self.reply(200, f"<!DOCTYPE html>\n<p>you searched for: {self.escape(q)}</p>\n")
         elif url.path == "/favicon.ico":
             self.reply(404, "no icon\n", "text/plain; charset=utf-8")
-        else:  # the seed's assignment: localhost:8000/<word>
+        else:  # the lecture's assignment: localhost:8000/<word>
             self.reply(200, self.verdict(unquote(url.path[1:])))
 
     def do_POST(self):
@@ -110,10 +120,12 @@ class Server(ThreadingHTTPServer):
 
 def configure(parser) -> None:
     parser.add_argument("--secret", default="python", help="the word to guess (default %(default)s)")
+    parser.add_argument("--no-escape", action="store_true",
+                        help="echo the request's text into HTML unescaped (HTML injection)")
 
 
 def serve(args) -> None:
-    handler = type("FormHandler", (FormHandler,), {"secret": args.secret})
+    handler = type("FormHandler", (FormHandler,), {"secret": args.secret, "no_escape": args.no_escape})
     with Server((args.host, args.port), handler) as httpd:
         _runtime.ready(httpd.server_address)
         httpd.serve_forever(poll_interval=0.1)

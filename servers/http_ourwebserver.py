@@ -79,7 +79,7 @@ class WebServer(BaseHTTPRequestHandler):
                                 f"<h1>hello {html.escape(name)}</h1>\n")
         elif self.seed_404:
             message = self.path + " not found"
-            self.wfile.write(message.encode())  # the seed: no status line, no headers
+            self.wfile.write(message.encode())  # the lecture's: no status line, no headers
         else:
             self.send_text(404, self.path + " not found\n", "text/plain; charset=utf-8")
 

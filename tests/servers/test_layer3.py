@@ -9,6 +9,7 @@ servers (which have no watchdog thread).
 """
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import signal
@@ -291,3 +292,74 @@ def test_fork_clock_help_and_docstring_cite_the_seed():
                          text=True, cwd=REPO, env=python_env(), timeout=20).stdout
     assert "--reap" in out and "--host" in out
     assert os.environ.get("SERVERS_WATCHDOG") != "0"  # run_forking changes only the server's env
+
+
+def _read_to_eof_after_one_answer(address, wait: float) -> bytes | str:
+    """One question, half-close, the answer, then read to end-of-file (``wait`` seconds)."""
+    with socket.create_connection(address, timeout=5) as client:
+        client.sendall(b"What is the time?".ljust(25))
+        client.shutdown(socket.SHUT_WR)
+        answer = b""
+        while len(answer) < 25:
+            answer += client.recv(25 - len(answer))
+        client.settimeout(wait)
+        try:
+            return client.recv(100)
+        except TimeoutError:
+            return "timeout"
+
+
+def test_fork_clock_parent_keeping_the_client_socket_means_no_fin():
+    with running("fork_clock", "--keep-client") as server:
+        assert _read_to_eof_after_one_answer(server.address, wait=1.0) == "timeout"
+        assert "exiting child process" in server.wait_for("exiting child process")
+    with running("fork_clock") as server:
+        assert _read_to_eof_after_one_answer(server.address, wait=10.0) == b""
+
+
+def test_fork_clock_sigchld_handler_only_records_and_the_loop_reaps():
+    from servers import fork_clock
+
+    source = inspect.getsource(fork_clock.serve)
+    assert "set_wakeup_fd" in source
+    handler = source[source.index("signal.signal(signal.SIGCHLD, "):].splitlines()[0]
+    assert "lambda signum, frame: None" in handler, handler  # no reaping, no output in the handler
+    with running("fork_clock", "--reap", "sigchld") as server:
+        for _ in range(3):
+            ask_times(server.address, rounds=1)
+        assert wait_until(lambda: _layers.children(server.pid) == {}, 5), _layers.children(server.pid)
+        assert "reaped" in server.output()
+
+
+def _all_at_once(address, lines: list[str]) -> list[str]:
+    """One connection per line, every request sent before any answer is read."""
+    socks = [socket.create_connection(address, timeout=10) for _ in lines]
+    try:
+        for sock, line in zip(socks, lines):
+            sock.sendall(line.encode() + b"\n")
+        return [sock.makefile("rb").readline().decode().strip() for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+@pytest.mark.parametrize("lock", [True, False])
+def test_fork_mixins_hits_without_the_lock_lose_updates(lock):
+    options = [] if lock else ["--no-lock"]
+    with running("fork_mixins", "--mode", "threading", "--window", "0.3", *options) as server:
+        replies = _all_at_once(server.address, ["HIT"] * 4)
+        final = ask_line(server.address, "HIT")
+    counts = sorted(int(r.split()[0].split("=")[1]) for r in replies)
+    if lock:
+        assert counts == [1, 2, 3, 4] and final.startswith("hits=5"), (replies, final)
+    else:  # clients inside one 0.3 s window read the same count: updates are lost
+        assert len(set(counts)) < 4 and int(final.split()[0].split("=")[1]) < 5, (replies, final)
+
+
+@pytest.mark.parametrize("lock", [True, False])
+def test_fork_secret_check_then_act_race_lets_two_clients_win(lock):
+    options = [] if lock else ["--no-lock"]
+    with running("fork_secret", "--mode", "threading", "--secret", "7", "--window", "0.3",
+                 *options) as server:
+        replies = _all_at_once(server.address, ["7", "7"])
+    assert sorted(replies) == (["right", "secret found"] if lock else ["right", "right"]), replies

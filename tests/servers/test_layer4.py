@@ -384,3 +384,20 @@ def test_png_writer_round_trips_pixels():
     idat = data.index(b"IDAT")
     length = struct.unpack(">I", data[idat - 4:idat])[0]
     assert zlib.decompress(data[idat + 4:idat + 4 + length]) == b"\x00\xff\x00\x00\x00\x00\xff"
+
+
+@pytest.mark.parametrize("escape", [True, False])
+def test_http_forms_escapes_reflected_input_unless_told_not_to(escape):
+    attack = "<script>alert('hi')</script>"
+    options = [] if escape else ["--no-escape"]
+    with running("http_forms", *options) as server:
+        base = f"http://127.0.0.1:{server.port}"
+        query = urllib.parse.urlencode({"q": attack})
+        page = urllib.request.urlopen(f"{base}/search?{query}", timeout=5).read().decode()
+        posted = urllib.request.urlopen(f"{base}/guess", data=urllib.parse.urlencode({"word": attack}).encode(),
+                                        timeout=5).read().decode()
+    for body in (page, posted):
+        if escape:
+            assert "<script>" not in body and "&lt;script&gt;alert(&#x27;hi&#x27;)&lt;/script&gt;" in body, body
+        else:
+            assert attack in body, body

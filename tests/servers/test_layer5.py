@@ -202,3 +202,72 @@ def test_every_layer_3_5_server_documents_itself(name):
     assert done.returncode == 0 and "--port" in done.stdout and "--host" in done.stdout
     module = __import__(f"servers.{name}", fromlist=["__doc__"])
     assert "What to watch for" in module.__doc__ and "Sources:" in module.__doc__
+
+
+def _connects_within(address, count: int, timeout: float) -> int:
+    """Start ``count`` connects at once; how many complete within ``timeout`` seconds."""
+    done: list[socket.socket] = []
+    lock = threading.Lock()
+
+    def one():
+        try:
+            sock = socket.create_connection(address, timeout=timeout)
+        except OSError:
+            return
+        with lock:
+            done.append(sock)
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout + 5)
+    for sock in done:
+        sock.close()
+    return len(done)
+
+
+@pytest.mark.parametrize("backlog", [2, 128])
+def test_backlog_switch_sets_the_listen_queue(backlog):
+    # An iterative server busy with one client accepts nobody else: every later client
+    # waits in the kernel's accept queue, which holds backlog + 1 connections on Linux.
+    # Beyond it, SYNs are dropped and connect() waits for a retransmit (1 s).
+    with running("concurrency_work", "--model", "iterative", "--backlog", str(backlog)) as server:
+        busy, f = lines_client(server.address)
+        try:
+            f.write(b"hold on\n")
+            f.flush()
+            assert f.readline() == b"hold on\n"  # the server is inside handle() for this client
+            # 0.8 s: time enough for a queued connect, too short for the 1 s SYN retransmit
+            queued = _connects_within(server.address, 10, timeout=0.8)
+        finally:
+            f.close()
+            busy.close()
+    if backlog == 2:
+        assert queued <= 4, queued
+    else:
+        assert queued == 10, queued
+
+
+@pytest.mark.parametrize("model", ["threading", "asyncio"])
+def test_cpu_bound_work_does_not_overlap_in_one_process(model):
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        pytest.skip("a free-threaded interpreter: threads may compute in parallel")
+    sys.path.insert(0, str(REPO))
+    from benchmarks import concurrency
+
+    data = concurrency.measure(models=(model,), clients=(4,), rounds=1, work=0.1, cpu=True)
+    # 4 requests of 0.1 s of CPU each, one thread holding the GIL at a time: at least 0.4 s,
+    # however many cores there are (a sleep of 0.1 s would overlap to about 0.1 s).
+    assert data["seconds"][model]["4"] >= 0.4 * 0.95, data["seconds"]
+    assert data["cores_used"][model]["4"] <= 1.1, data["cores_used"]  # the GIL's ceiling: one core
+    assert data["cpu"] is True
+
+
+def test_burst_helper_runs_and_reports():
+    sys.path.insert(0, str(REPO))
+    from benchmarks import concurrency
+
+    data = concurrency.burst(models=("threading",), backlogs=(128,), clients=4, work=0.001)
+    assert set(data["seconds"]["threading"]) == {"128"}
+    assert "backlog" in concurrency.burst_table(data)

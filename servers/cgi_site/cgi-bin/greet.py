@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""A CGI script (seed 003), written without the ``cgi`` module (removed in 3.13).
+"""A CGI script (as in *Servers in Python*), written without the ``cgi`` module (removed in 3.13).
 
 The web server runs this file once per request.  The request arrives in
 environment variables (REQUEST_METHOD, QUERY_STRING, CONTENT_LENGTH, ...) and,
 for a POST, on standard input; the response is whatever the script prints:
-headers, an empty line, the body.  The seed read the form with
+headers, an empty line, the body.  The original read the form with
 ``cgi.FieldStorage()``; ``urllib.parse.parse_qs`` does the same job.
 """
 import html
@@ -18,7 +18,7 @@ if method == "POST":
     data = sys.stdin.buffer.read(length).decode("utf-8", "replace")
 else:
     data = os.environ.get("QUERY_STRING", "")
-form = parse_qs(data)  # the seed: form = cgi.FieldStorage(); form['name'].value
+form = parse_qs(data)  # the original: form = cgi.FieldStorage(); form['name'].value
 name = form.get("name", ["stranger"])[0]
 
 body = (f"<!DOCTYPE html>\n<p>hello {html.escape(name)}, from CGI script pid {os.getpid()}"
@@ -26,6 +26,6 @@ body = (f"<!DOCTYPE html>\n<p>hello {html.escape(name)}, from CGI script pid {os
 out = sys.stdout.buffer
 out.write(b"Content-Type: text/html; charset=utf-8\r\n")
 out.write(f"Content-Length: {len(body)}\r\n".encode())
-out.write(b"\r\n")  # seed 003: "print an empty line between HTTP headers and HTML section"
+out.write(b"\r\n")  # *Servers in Python*: "print an empty line between HTTP headers and HTML section"
 out.write(body)
 out.flush()
