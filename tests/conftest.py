@@ -53,6 +53,20 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _the_modules_browser(pid: int, before: set[int]) -> bool:
+    """A helper process of a chromium that was running before the test (tests/_browser.py's
+    module-scoped browser): chromium starts its utility processes when a page first needs them
+    (storage, network), and they end with the browser, when the module's fixture closes it."""
+    try:
+        proc = psutil.Process(pid)
+        if "--type=" not in " ".join(proc.cmdline()):
+            return False
+        return any(parent.pid in before and "chromium" in parent.name() and "--type=" not in " ".join(parent.cmdline())
+                   for parent in proc.parents())
+    except psutil.Error:
+        return False
+
+
 def _ours(pid: int | None) -> bool:
     if not pid:
         return False
@@ -101,7 +115,7 @@ def no_leaks(request):
         nonlocal leaked_procs, leaked_listen
         leaked_procs = {
             pid for pid in _descendants() - before_procs
-            if _alive(pid)
+            if _alive(pid) and not _the_modules_browser(pid, before_procs)
         }
         leaked_listen = _listeners() - before_listen
         return not leaked_procs and not leaked_listen
