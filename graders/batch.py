@@ -418,7 +418,8 @@ class DaskCluster:
                 alone_since = time.monotonic()
                 self.on_wait(f"no Dask worker left: waiting up to {self.worker_wait:g} s for one")
             if time.monotonic() - alone_since >= self.worker_wait:
-                self.client.cancel(pending)
+                with contextlib.suppress(Exception):  # the scheduler may be gone too
+                    self.client.cancel(pending)
                 raise _NoWorkers(pending, time.monotonic() - alone_since)
 
     def _workers(self) -> int:
