@@ -405,6 +405,10 @@ class DaskCluster:
                 done = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED").done
             except TimeoutError:
                 done = set()
+            except Exception:  # a future was cancelled (wait raises for it): it is done, its result() says why
+                done = {f for f in pending if f.done()}
+                if not done:
+                    raise
             if done:
                 pending = [f for f in pending if f not in done]
                 yield from (f for f in futures if f in done)

@@ -122,6 +122,7 @@ def test_a_leak_check_finds_its_own_sandbox_s_processes_and_never_another_s(tmp_
         assert wait_until(lambda: len(pids(ours)) >= 2 and len(pids(theirs)) >= 2, 20)
         stranger = pids(theirs)
         assert not pids(ours) & stranger
+        assert ours.rss_bytes() > 0 and ours.owns(max(pids(ours))) and not ours.owns(max(stranger))
         ours.kill()  # a leak, killed through our handles
         assert wait_until(lambda: not ours.processes(), 10), ours.processes()
         assert pids(theirs) == stranger
