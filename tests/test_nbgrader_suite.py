@@ -10,8 +10,17 @@ outside judge of that promise: they run here in a pytest process of their own
 if any of them fails, but for the few listed in :data:`NBGRADER_S_OWN`, which
 fail the same way with nbgrader as installed, without any code of ours.
 
-On this 2-core machine, idle: about 40 s of CPU (nbgrader's ``alembic heads``
-is asked once per run, not once per gradebook: see the plug-in).
+Counts (nbgrader 0.9.6, run from a directory that is not nbgrader's source
+checkout): stock 373 passed, 11 failed (:data:`NBGRADER_S_OWN`); with the
+tuning of before issue 25 (an engine per URL, ``:memory:`` included) 13 failed,
+the two more in ``api/test_gradebook.py``; tuned now, 373 passed, 11 failed,
+the same 11.  (Run from the root of nbgrader's sources, here site-packages, the
+11 pass too: they execute notebooks in kernels, 45 s more.)
+
+Cost, measured on this 2-core machine while others ran tests (load 26): 120 s
+wall, 22 s of CPU for the module; idle, about its CPU time.  nbgrader asks
+``alembic heads`` (a Python process) for every new gradebook; the plug-in asks
+once (the same answer): 8 minutes less.
 """
 from __future__ import annotations
 
