@@ -11,6 +11,11 @@ is recorded for each sandbox, when it starts:
   jail.  While that process runs, the namespace (so its inode) is that sandbox's; once it has
   exited, the kernel has killed every process of the namespace (pid_namespaces(7)).
 
+Sandboxes started by another process (``python -m graders check`` run by a test) are not seen
+starting; :meth:`Watch.run` runs such a command under a child subreaper that the test started
+and holds (tests/_subreaper.py): whatever the command leaves behind is adopted by it, so its
+descendants are exactly what the command left, and nothing of anyone else's.
+
 A hostile server is also recognised by name, but only when it carries this test session's
 marker (``WORKBOOK_TEST_SESSION``, which sandboxes do not pass on): one started outside any
 sandbox by the code under test.
@@ -21,6 +26,9 @@ import contextlib
 import os
 import select
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,12 +157,78 @@ def _session_named(proc: psutil.Process) -> bool:
         return False
 
 
+class Reaper:
+    """A command run under tests/_subreaper.py: the subreaper is our child, held by a pidfd, and
+    every process the command leaves is its descendant until killed."""
+
+    SCRIPT = Path(__file__).resolve().parent / "_subreaper.py"
+
+    def __init__(self, command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="graders-reaper-"))
+        self.out, self.err = self.dir / "out", self.dir / "err"
+        self.process = subprocess.Popen([sys.executable, str(self.SCRIPT), str(self.out), str(self.err), "--",
+                                         *command], env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.pidfd = os.pidfd_open(self.process.pid)  # our child, not reaped yet: the pid is still its
+
+    def wait(self, timeout: float) -> subprocess.CompletedProcess:
+        """Wait (up to ``timeout`` s) for the command; its exit status, stdout and stderr."""
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            raise subprocess.TimeoutExpired(self.process.args, timeout)
+        code = int(self.process.stdout.readline() or b"-1")
+        return subprocess.CompletedProcess(self.process.args, code, self.out.read_text(errors="replace"),
+                                           self.err.read_text(errors="replace"))
+
+    def running(self) -> bool:
+        readable, _, _ = select.select([self.pidfd], [], [], 0)
+        return not readable
+
+    def left(self) -> list[psutil.Process]:
+        """The live processes under the subreaper (while it runs, each has it as an ancestor)."""
+        if not self.running():
+            return []
+        try:
+            found = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            return []
+        return [p for p in found if _alive(p) and self.running()]
+
+    def kill(self) -> None:
+        for proc in self.left():
+            _kill_if(proc.pid, lambda: proc.is_running() and proc in self.left())
+
+    def close(self) -> None:
+        """End the subreaper (it reaps what it adopted first); kill it if it does not end."""
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            self.process.wait()
+        self.process.stdout.close()
+        os.close(self.pidfd)
+        for path in (self.out, self.err):
+            path.unlink(missing_ok=True)
+        self.dir.rmdir()
+
+
 @dataclass
 class Watch:
-    """The sandboxes started during one test."""
+    """The sandboxes started during one test (and the commands it ran through :meth:`run`)."""
 
     sandboxes: list[Watched] = field(default_factory=list)
+    reapers: list[Reaper] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float) -> subprocess.CompletedProcess:
+        """Run ``command`` (like ``subprocess.run(capture_output=True, text=True)``) under a subreaper
+        whose descendants count as the test's processes until the test ends."""
+        reaper = Reaper(command, env=env, cwd=cwd)
+        with self.lock:
+            self.reapers.append(reaper)
+        return reaper.wait(timeout)
 
     @property
     def tokens(self) -> set[str]:
@@ -203,10 +277,12 @@ class Watch:
         found = {}
         for watched in self.sandboxes:
             found.update({p.pid: p for p in watched.members()})
+        for reaper in self.reapers:
+            found.update({p.pid: p for p in reaper.left()})
         tokens = self.tokens
-        me = os.getpid()
+        mine = {os.getpid()} | {reaper.process.pid for reaper in self.reapers}  # its command line names the server
         for proc in psutil.process_iter():
-            if proc.pid == me or proc.pid in found or not _alive(proc):
+            if proc.pid in mine or proc.pid in found or not _alive(proc):
                 continue
             if (tokens and _marked(proc, tokens)) or (by_name and _session_named(proc)):
                 found[proc.pid] = proc
@@ -217,13 +293,18 @@ class Watch:
         tokens = self.tokens
         for watched in self.sandboxes:
             watched.kill()
+        for reaper in self.reapers:
+            reaper.kill()
+        mine = {os.getpid()} | {reaper.process.pid for reaper in self.reapers}
         for proc in psutil.process_iter():
-            if _marked(proc, tokens) or _session_named(proc):
+            if proc.pid not in mine and (_marked(proc, tokens) or _session_named(proc)):
                 _kill_if(proc.pid, lambda: proc.is_running() and (_marked(proc, tokens) or _session_named(proc)))
 
     def close(self) -> None:
         for watched in self.sandboxes:
             watched.close()
+        for reaper in self.reapers:
+            reaper.close()
 
     def rss_bytes(self) -> int:
         """Resident memory of the largest watched sandbox: its processes summed (a sample).
