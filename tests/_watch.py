@@ -119,8 +119,9 @@ class Watched:
 
 
 def _alive(proc: psutil.Process) -> bool:
+    """The process is running (the same one: psutil checks its start time) and no zombie."""
     try:
-        return proc.status() != psutil.STATUS_ZOMBIE
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
 
