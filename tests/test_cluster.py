@@ -234,6 +234,7 @@ def batch_output(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+@pytest.mark.timeout(900)  # a batch, and a new worker's start, on a loaded machine
 def test_a_cluster_that_loses_every_worker_waits_for_one_and_grades_the_same(lonely, tmp_path):
     root = tmp_path / "course"
     make_course(root, FEW)
@@ -262,6 +263,7 @@ def test_a_cluster_that_loses_every_worker_waits_for_one_and_grades_the_same(lon
     assert "not graded" not in text and "failed" not in text, text
 
 
+@pytest.mark.timeout(900)  # two batches and a worker's start on a loaded machine
 def test_a_cluster_whose_workers_do_not_come_back_stops_with_one_line_and_a_rerun_grades_the_rest(lonely, tmp_path):
     root = tmp_path / "course"
     make_course(root, FEW)

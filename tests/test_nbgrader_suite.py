@@ -75,6 +75,7 @@ def failures(data: dict) -> dict[str, str]:
     return {node: entry["message"] for node, entry in data["tests"].items() if entry["outcome"] == "failed"}
 
 
+@pytest.mark.timeout(900)  # 384 tests in a process of their own: minutes on a loaded machine
 def test_nbgrader_s_own_tests_pass_with_our_tuning(tmp_path):
     tuned = run_suite("tuned", PARTS, tmp_path)
     assert tuned["tuned"], "the plug-in did not apply graders.worker.tune_nbgrader"
