@@ -7,7 +7,9 @@
     python -m graders demo
         Generate, autograde, give feedback on and export the sample submissions.
     python -m graders autograde ASSIGNMENT [--student ID] [--jobs N] [--root DIR]
-        Autograde every submission (or one) with nbgrader, in parallel.
+                                [--scheduler ADDRESS [--worker-wait SECONDS]]
+        Autograde every submission (or one) with nbgrader, in parallel (on a
+        Dask cluster: --scheduler).
     python -m graders course init [DIR] [--exchange PATH] [--lab]
         Create an instructor's course in DIR (default build/course): docs/course.md.
     python -m graders report [ASSIGNMENT...] [--root DIR]
@@ -98,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade on a Dask distributed cluster (tcp://HOST:8786) instead of this machine")
     p.add_argument("--allow-fallback", action="store_true",
                    help="let cluster workers without namespaces grade in the weaker fallback sandbox")
+    p.add_argument("--worker-wait", type=float, default=120.0, metavar="SECONDS",
+                   help="with --scheduler: how long to wait for a worker when the cluster has none, "
+                        "before stopping (a rerun grades what is left; default 120)")
     p.set_defaults(func=lambda a: __import__("graders.grading.batch", fromlist=["main"]).main(a))
 
     p = sub.add_parser("course", help="create an instructor's course (Formgrader, exchange): docs/course.md")

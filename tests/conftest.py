@@ -21,10 +21,11 @@ SESSION = os.environ.setdefault("WORKBOOK_TEST_SESSION", uuid.uuid4().hex)
 LEAK_DEADLINE = 10.0  # seconds a test's processes get to disappear after it ends
 
 
-def _descendants() -> set[int]:
+def _descendants() -> set[psutil.Process]:
     """This session's processes, but for long-lived helpers: the sandboxes' zygotes (one per start-up
     environment, stopped at exit: graders.sandbox.Zygote) and the batch's forkserver (its workers
-    are forked from it); what they fork is counted."""
+    are forked from it); what they fork is counted.  A ``psutil.Process`` is its pid and its start
+    time (psutil hashes and compares both): a pid that the kernel gave again is another process."""
     from multiprocessing import forkserver
 
     from graders.sandbox import Zygote
@@ -33,7 +34,7 @@ def _descendants() -> set[int]:
         found = ME.children(recursive=True)
     except psutil.Error:
         return set()
-    return {p.pid for p in found if p.pid not in helpers and not _a_zygote(p)}
+    return {p for p in found if p.pid not in helpers and not _a_zygote(p)}
 
 
 def _a_zygote(proc: psutil.Process) -> bool:
@@ -45,23 +46,23 @@ def _a_zygote(proc: psutil.Process) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    """The process exists and is no zombie (one that exits while we look is not alive)."""
+def _alive(proc: psutil.Process) -> bool:
+    """The process exists (the same one: psutil checks its start time) and is no zombie (one that
+    exits while we look is not alive)."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
 
 
-def _the_modules_browser(pid: int, before: set[int]) -> bool:
+def _the_modules_browser(proc: psutil.Process, before: set[psutil.Process]) -> bool:
     """A helper process of a chromium that was running before the test (tests/_browser.py's
     module-scoped browser): chromium starts its utility processes when a page first needs them
     (storage, network), and they end with the browser, when the module's fixture closes it."""
     try:
-        proc = psutil.Process(pid)
         if "--type=" not in " ".join(proc.cmdline()):
             return False
-        return any(parent.pid in before and "chromium" in parent.name() and "--type=" not in " ".join(parent.cmdline())
+        return any(parent in before and "chromium" in parent.name() and "--type=" not in " ".join(parent.cmdline())
                    for parent in proc.parents())
     except psutil.Error:
         return False
@@ -108,23 +109,23 @@ def no_leaks(request):
     yield
     if request.node.get_closest_marker("allow_leaks"):
         return
-    leaked_procs: set[int] = set()
+    leaked_procs: set[psutil.Process] = set()
     leaked_listen: set = set()
 
     def clean() -> bool:
         nonlocal leaked_procs, leaked_listen
         leaked_procs = {
-            pid for pid in _descendants() - before_procs
-            if _alive(pid) and not _the_modules_browser(pid, before_procs)
+            proc for proc in _descendants() - before_procs
+            if _alive(proc) and not _the_modules_browser(proc, before_procs)
         }
         leaked_listen = _listeners() - before_listen
         return not leaked_procs and not leaked_listen
 
     if not wait_until(clean, LEAK_DEADLINE, 0.02):
         details = []
-        for pid in leaked_procs:
+        for proc in leaked_procs:
             try:
-                details.append(f"process {pid}: {' '.join(psutil.Process(pid).cmdline())}")
+                details.append(f"process {proc.pid}: {' '.join(proc.cmdline())}")
             except psutil.Error:
                 pass
         details += [f"listening socket {host}:{port} (pid {pid})" for pid, host, port in leaked_listen]

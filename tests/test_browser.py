@@ -20,6 +20,7 @@ import http.server
 import json
 import os
 import secrets
+import select
 import shutil
 import socket
 import subprocess
@@ -36,7 +37,7 @@ pytest.importorskip("jupyterlab", reason="the lab extra: pip install -e '.[lab]'
 httpx = pytest.importorskip("httpx")
 
 from _browser import browser, needs_chromium  # noqa: E402,F401 - browser is a fixture
-from graders.course import admin as course_admin  # noqa: E402
+from graders.course.paths import admin as course_admin  # noqa: E402
 from graders.course.paths import environment  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -112,11 +113,15 @@ def jupyterlab(command: list[str], cwd: Path, env: dict[str, str], log: Path):
     with open(log, "w") as out:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    # A pidfd for JupyterLab, the leader of its session: it tells when Lab has exited without reaping
+    # it, and while it is not reaped its pid (the session's id) cannot name another process's session.
+    leader = os.pidfd_open(process.pid)
+    exited = lambda timeout: bool(select.select([leader], [], [], timeout)[0])  # noqa: E731
     try:
         deadline = time.monotonic() + LAB_DEADLINE
         while True:
-            if process.poll() is not None:
-                pytest.fail(f"JupyterLab exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+            if exited(0):
+                pytest.fail(f"JupyterLab exited:\n{log.read_text()[-3000:]}")
             try:
                 if httpx.get(f"{url}/api/status", params={"token": token}, timeout=5).status_code == 200:
                     break
@@ -127,20 +132,24 @@ def jupyterlab(command: list[str], cwd: Path, env: dict[str, str], log: Path):
             time.sleep(0.25)
         yield url, token
     finally:
-        # Its kernels and terminals are in its session: stop them all.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, 15)
+        # Its kernels and terminals are in its session: stop them all, then reap Lab.
         try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, 9)
+                os.killpg(process.pid, 15)
+            if not exited(30):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, 9)
+                exited(30)
+            _kill_session(process.pid)
+        finally:
+            os.close(leader)
             process.wait()
-        _kill_session(process.pid)
 
 
 def _kill_session(sid: int) -> None:
-    """SIGKILL what is left of the session ``sid`` and wait (10 s at most) until it is gone."""
+    """SIGKILL what is left of the session ``sid`` and wait (10 s at most) until it is gone.
+
+    Only while the session's leader is not reaped: then ``sid`` is still its session's id."""
     import psutil
     left = []
     for p in psutil.process_iter():

@@ -15,12 +15,13 @@ import textwrap
 import threading
 from pathlib import Path
 
-import psutil
 import pytest
 
+from _watch import Watch
 from graders import assignments, sandbox
 from graders.checking.checks import run_checks
 from graders.checking.harness import Server, Transcript
+from graders.sandbox import Sandbox
 from conftest import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,37 +78,64 @@ def test_a_double_forked_daemon_does_not_survive(tmp_path, monkeypatch, mode):
         pytest.skip("no namespaces here")
     monkeypatch.setenv("GRADERS_ISOLATION", mode)
     sandbox.isolation_mode.cache_clear()
+    watch = Watch()  # the sandbox's processes: by its marker, its cgroup, its jail's pidfd (tests/_watch.py)
     try:
         (tmp_path / "daemon.py").write_text(DAEMON)
         server = Server(tmp_path / "daemon.py", Transcript())
         with server:
             server.sandbox.start()
-            token = server.sandbox.token
-            # A server forked by the zygote shows the zygote's environment in /proc (no exec):
-            # there, the sandbox's processes are those of its PID namespace.
-            namespace = _pid_namespace(server.sandbox.host_pid, "pid_for_children") if mode == "namespaces" else None
+            watch.add(server.sandbox)
             assert server.sandbox.wait_exit(20) == 0  # the program "exits"; its daemon lives on
-            assert wait_until(lambda: any(_in_sandbox(p, token, namespace) for p in psutil.process_iter()), 20)
-        assert not [p for p in psutil.process_iter() if _in_sandbox(p, token, namespace)]
+            assert wait_until(lambda: watch.processes(by_name=False), 20)
+        assert not watch.processes(by_name=False)
     finally:
+        watch.close()
         sandbox.isolation_mode.cache_clear()
 
 
-def _pid_namespace(pid: int, which: str = "pid") -> str | None:
-    try:
-        return os.readlink(f"/proc/{pid}/ns/{which}")
-    except OSError:
-        return None
+SLEEPER = textwrap.dedent('''
+    import os, time
+    if os.fork() == 0:
+        os.setsid()
+        time.sleep(600)
+        os._exit(0)
+    time.sleep(600)
+''')
 
 
-def _in_sandbox(proc: psutil.Process, token: str, namespace: str | None) -> bool:
-    """The process carries the sandbox's marker, or lives in its PID namespace."""
-    if namespace is not None and _pid_namespace(proc.pid) == namespace and proc.pid != os.getpid():
-        return True
+@namespaces_only
+def test_a_leak_check_finds_its_own_sandbox_s_processes_and_never_another_s(tmp_path):
+    """tests/_watch.py: what a teardown finds and kills is its own sandbox's, even once the kernel
+    has given our dead sandbox's PID namespace inode to another run's sandbox."""
+    boxes = []
+    for name in ("ours", "stranger"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "sleeper.py").write_text(SLEEPER)
+        boxes.append(Sandbox([sys.executable, "sleeper.py"], tmp_path / name))
+    ours, theirs = Watch(), Watch()  # the stranger stands for another run's grading
     try:
-        return proc.environ().get("GRADERS_SANDBOX_ID") == token
-    except psutil.Error:
-        return False
+        boxes[0].start()
+        ours.add(boxes[0])
+        boxes[1].start()
+        theirs.add(boxes[1])
+        pids = lambda watch: {p.pid for p in watch.processes(by_name=False)}  # noqa: E731
+        assert wait_until(lambda: len(pids(ours)) >= 2 and len(pids(theirs)) >= 2, 20)
+        stranger = pids(theirs)
+        assert not pids(ours) & stranger
+        assert ours.rss_bytes() > 0 and ours.owns(max(pids(ours))) and not ours.owns(max(stranger))
+        ours.kill()  # a leak, killed through our handles
+        assert wait_until(lambda: not ours.processes(), 10), ours.processes()
+        assert pids(theirs) == stranger
+        # the inode of our dead namespace now names the stranger's: nothing of theirs is ours
+        ours.sandboxes[0].namespace = theirs.sandboxes[0].namespace
+        assert not ours.processes()
+        ours.kill()
+        assert pids(theirs) == stranger
+    finally:
+        for box in boxes:
+            box.close()
+        ours.close()
+        theirs.close()
 
 
 @namespaces_only

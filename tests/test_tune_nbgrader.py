@@ -102,3 +102,26 @@ def test_a_notebook_s_grades_are_saved_all_together_or_not_at_all(gradebook, tmp
     with pytest.raises(MissingEntry):
         batch._save_auto_grades_at_once()().preprocess(nb, resources(f"sqlite:///{copy_db}"))
     assert saved(copy_db) == before
+
+
+def test_gradebooks_share_an_engine_only_when_they_are_the_same_file(gradebook, tmp_path, monkeypatch):
+    worker.share_gradebook_engines()
+    worker.share_gradebook_engines()  # idempotent
+    monkeypatch.setenv("PATH", environment()["PATH"])  # nbgrader runs `alembic` to create a gradebook
+    link = tmp_path / "link.db"
+    link.symlink_to(gradebook)
+    same = [f"sqlite:///{gradebook}", f"sqlite:///{gradebook.parent}/./{gradebook.name}", f"sqlite:///{link}"]
+    engines = []
+    for url in same:
+        with Gradebook(url) as gb:
+            engines.append(gb.engine)
+            assert gb.find_student("s")
+    assert all(e is engines[0] for e in engines)
+    # nbgrader's own tests open many `sqlite:///:memory:` gradebooks, each its own database
+    with Gradebook("sqlite:///:memory:") as one, Gradebook("sqlite:///:memory:") as two:
+        assert one.engine is not two.engine
+        one.add_student("only-in-one")
+        assert [s.id for s in two.students] == []
+    monkeypatch.chdir(gradebook.parent)  # a relative path depends on the current directory: not shared
+    with Gradebook(f"sqlite:///{gradebook.name}") as relative:
+        assert relative.engine is not engines[0]

@@ -19,7 +19,10 @@ Where the tasks run:
   worker that dies mid-task is replaced and Dask runs its task again
   elsewhere; since only this process records results, nothing is lost or
   graded twice.  A worker that cannot isolate student code refuses its tasks
-  unless ``--allow-fallback`` is given.
+  unless ``--allow-fallback`` is given.  When the cluster has no worker left,
+  the batch waits for one (``--worker-wait``, :data:`WORKER_WAIT` seconds; the
+  progress bar says so), then stops with one line: how many submissions were
+  not graded, and that running the same command again grades them.
 
 Either way:
 
@@ -58,6 +61,28 @@ from graders.course.paths import SOLUTIONS
 from graders.grading.worker import CannotIsolate, Result, Task, read_tree
 
 STUDENT_TIMEOUT = 15 * 60  # seconds one submission may take on a worker, in all
+WORKER_WAIT = 120.0  # seconds a batch on a Dask cluster without workers waits for one (--worker-wait)
+
+
+class WorkersLost(RuntimeError):
+    """The Dask cluster had no worker for ``worker_wait`` seconds: the batch stopped.
+
+    ``not_graded``: the students whose submissions were not graded (nothing of
+    theirs was recorded; a rerun of the batch grades them).  ``str()`` is the
+    one line to show.
+    """
+
+    def __init__(self, message: str, not_graded: list[str]) -> None:
+        super().__init__(message)
+        self.not_graded = not_graded
+
+
+class _NoWorkers(Exception):
+    """Raised by :meth:`DaskCluster.as_completed`: no worker for the whole wait."""
+
+    def __init__(self, pending: list, waited: float) -> None:
+        super().__init__(f"no worker for {waited:.0f} s")
+        self.pending, self.waited = pending, waited
 
 
 @dataclass
@@ -340,18 +365,31 @@ class LocalPool:
 
 
 class DaskCluster:
-    """The workers of a Dask distributed scheduler (``tcp://HOST:8786``)."""
+    """The workers of a Dask distributed scheduler (``tcp://HOST:8786``).
 
-    def __init__(self, address: str) -> None:
+    The gradebook snapshot goes to the workers as the result of a task (not
+    scattered data): when every worker that held it is gone, the scheduler
+    computes it again on the next worker, and the gradings that need it run
+    there (scattered data would be lost with its last holder, and every task
+    that needs it cancelled).  While the cluster has no worker,
+    :meth:`as_completed` waits up to ``worker_wait`` seconds for one.
+    """
+
+    def __init__(self, address: str, worker_wait: float = WORKER_WAIT) -> None:
         try:
             from distributed import Client
         except ImportError as exc:
             raise SystemExit("--scheduler needs Dask distributed: pip install '.[cluster]'") from exc
         self.client = Client(address, timeout=30)
+        self.address = address
         self.gradebook = None
+        self.worker_wait = worker_wait
+        self.on_wait = lambda message: None  # told "" when workers are back (the batch's progress bar)
 
     def share(self, gradebook: Path) -> None:
-        self.gradebook = self.client.scatter(gradebook.read_bytes(), broadcast=True)
+        from . import worker
+        self.gradebook = self.client.submit(worker.gradebook_bytes, gradebook.read_bytes(), pure=False,
+                                            key=f"gradebook-{os.urandom(4).hex()}")
 
     def submit(self, task: Task):
         from graders.grading import worker
@@ -359,8 +397,41 @@ class DaskCluster:
                                   key=f"grade-{task.assignment}-{task.student}-{os.urandom(4).hex()}")
 
     def as_completed(self, futures):
-        from distributed import as_completed
-        return as_completed(futures)
+        """Yield each future when it is done; raise :class:`_NoWorkers` (with the futures not done)
+        after ``worker_wait`` seconds without a worker in the cluster."""
+        from distributed import wait
+        pending, alone_since = list(futures), None
+        while pending:
+            try:
+                done = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            except Exception:  # a future was cancelled (wait raises for it): it is done, its result() says why
+                done = {f for f in pending if f.done()}
+                if not done:
+                    raise
+            if done:
+                pending = [f for f in pending if f not in done]
+                yield from (f for f in futures if f in done)
+                continue
+            if self._workers() > 0:
+                if alone_since is not None:
+                    alone_since = None
+                    self.on_wait("")
+                continue
+            if alone_since is None:
+                alone_since = time.monotonic()
+                self.on_wait(f"no Dask worker left: waiting up to {self.worker_wait:g} s for one")
+            if time.monotonic() - alone_since >= self.worker_wait:
+                with contextlib.suppress(Exception):  # the scheduler may be gone too
+                    self.client.cancel(pending)
+                raise _NoWorkers(pending, time.monotonic() - alone_since)
+
+    def _workers(self) -> int:
+        try:
+            return len(self.client.nthreads())
+        except Exception:  # noqa: BLE001 - the scheduler did not answer: count no worker
+            return 0
 
     def describe(self) -> str:
         workers = self.client.scheduler_info().get("workers", {})
@@ -371,15 +442,16 @@ class DaskCluster:
             self.client.close(timeout=10)
 
 
-def open_executor(root: Path, jobs: int, scheduler: str | None = None):
-    """Where tasks run: a :class:`LocalPool` of ``jobs`` processes, or the Dask cluster at ``scheduler``.
+def open_executor(root: Path, jobs: int, scheduler: str | None = None, worker_wait: float = WORKER_WAIT):
+    """Where tasks run: a :class:`LocalPool` of ``jobs`` processes, or the Dask cluster at ``scheduler``
+    (which waits up to ``worker_wait`` seconds for a worker when it has none).
 
     Close it with ``.close()``.  The pool runs one grading at a time where
     there are no namespaces (the fallback shares this machine's ports).
     """
     from graders.sandbox import isolation_mode
     if scheduler:
-        return DaskCluster(scheduler)
+        return DaskCluster(scheduler, worker_wait)
     if isolation_mode() != "namespaces":
         jobs = 1
     return LocalPool(max(1, jobs), root / ".graders" / "logs" / "workers.log")
@@ -395,7 +467,7 @@ def default_jobs() -> int:
 class Batch:
     def __init__(self, root: Path, assignment: str, students: list[str], jobs: int,
                  progress: bool = True, scheduler: str | None = None, allow_fallback: bool = False,
-                 executor=None) -> None:
+                 executor=None, worker_wait: float = WORKER_WAIT) -> None:
         self.root = root
         self.assignment = assignment
         self.students = students
@@ -407,6 +479,8 @@ class Batch:
         self.workers_used: set[str] = set()
         self.description = ""
         self.executor = executor  # a LocalPool or DaskCluster shared by several batches (the demo)
+        self.worker_wait = worker_wait
+        self.not_graded: list[str] = []  # what a cluster without workers left undone (WorkersLost)
 
     def finish(self, outcome: Outcome, bar) -> None:
         """Record one submission's outcome (state file, journal, progress bar)."""
@@ -440,7 +514,8 @@ class Batch:
             self.jobs = 1
             allow_fallback = True
         # first: local workers start (and load nbgrader) while this process does the same
-        executor = self.executor or open_executor(self.root, min(self.jobs, len(self.students)), self.scheduler)
+        executor = self.executor or open_executor(self.root, min(self.jobs, len(self.students)), self.scheduler,
+                                                  self.worker_wait)
         from tqdm import tqdm
 
         from graders.grading.worker import tune_nbgrader
@@ -449,6 +524,12 @@ class Batch:
         course_id = config.CourseDirectory.course_id
         bar = tqdm(total=len(self.students), desc=f"autograde {self.assignment}", unit="submission",
                    disable=not self.progress, file=sys.stderr)
+        if hasattr(executor, "on_wait"):
+            def on_wait(message: str) -> None:
+                bar.set_postfix_str(message)
+                if message and self.progress:
+                    bar.write(f"  {message} (--worker-wait)", file=sys.stderr)
+            executor.on_wait = on_wait
         snap_dir = Path(tempfile.mkdtemp(prefix="graders-snapshot-"))
         try:
             executor.share(snapshot(self.root, snap_dir / "gradebook.db"))
@@ -468,24 +549,16 @@ class Batch:
                 task = make_task(self.root, self.assignment, student, course_id, hide=hide,
                                  allow_fallback=allow_fallback, submission=arranged.files)
                 futures[executor.submit(task)] = student
-            for future in executor.as_completed(list(futures)):
-                student = futures[future]
-                try:
-                    result = future.result()
-                except CannotIsolate as exc:
-                    outcome = Outcome(student, "failed", str(exc))
-                except Exception as exc:  # noqa: BLE001 - a worker lost for good: say so, go on
-                    outcome = Outcome(student, "failed", "the worker failed: " + diagnose.explain(
-                        exc, student=student, assignment=self.assignment))
-                else:
-                    try:
-                        outcome = record(self.root, result, config)
-                    except Exception as exc:  # noqa: BLE001
-                        outcome = Outcome(student, "failed", f"recording the grades failed: "
-                                                             f"{type(exc).__name__}: {exc}",
-                                          result.seconds, result.cpu_seconds, result.worker)
-                outcome.reason = "; ".join([*early_notes.get(student, []), *([outcome.reason] if outcome.reason else [])])
-                self.finish(outcome, bar)
+            try:
+                self._collect(executor, futures, config, early_notes, bar)
+            except _NoWorkers as exc:
+                self.not_graded = sorted(futures[f] for f in exc.pending)
+                raise WorkersLost(
+                    f"autograde {self.assignment} stopped: {len(self.not_graded)} of {len(self.students)} "
+                    f"submission{'s were' if len(self.not_graded) != 1 else ' was'} not graded, because the Dask "
+                    f"cluster at {executor.address} had no worker for {exc.waited:.0f} s (--worker-wait); "
+                    f"run the same command again to grade only those (what was graded is kept)",
+                    self.not_graded) from None
             self.description = executor.describe()
         finally:
             bar.close()
@@ -494,17 +567,41 @@ class Batch:
             shutil.rmtree(snap_dir, ignore_errors=True)
         return [self.state.outcomes[s] for s in self.students]
 
+    def _collect(self, executor, futures: dict, config, early_notes: dict[str, list[str]], bar) -> None:
+        """Record each submission's result as its grading ends."""
+        for future in executor.as_completed(list(futures)):
+            student = futures[future]
+            try:
+                result = future.result()
+            except CannotIsolate as exc:
+                outcome = Outcome(student, "failed", str(exc))
+            except Exception as exc:  # noqa: BLE001 - a worker lost for good: say so, go on
+                outcome = Outcome(student, "failed", "the worker failed: " + diagnose.explain(
+                    exc, student=student, assignment=self.assignment))
+            else:
+                try:
+                    outcome = record(self.root, result, config)
+                except Exception as exc:  # noqa: BLE001
+                    outcome = Outcome(student, "failed", f"recording the grades failed: "
+                                                         f"{type(exc).__name__}: {exc}",
+                                      result.seconds, result.cpu_seconds, result.worker)
+            outcome.reason = "; ".join([*early_notes.get(student, []), *([outcome.reason] if outcome.reason else [])])
+            self.finish(outcome, bar)
+
 
 def grade(root: Path, assignment: str, *, students: list[str] | None = None, jobs: int = 0,
           force: bool = False, progress: bool = True, scheduler: str | None = None,
-          allow_fallback: bool = False, executor=None) -> list[Outcome]:
+          allow_fallback: bool = False, executor=None, worker_wait: float = WORKER_WAIT) -> list[Outcome]:
     """Autograde ``assignment`` for ``students`` (default: every submission) in ``root``.
 
     Submissions already graded by an earlier (maybe interrupted) batch are kept
     unless ``force`` or named in ``students``.  ``scheduler``: a Dask
     scheduler's address to grade on its workers instead of this machine;
+    ``worker_wait``: seconds to wait for a worker when that cluster has none;
     ``executor``: an :func:`open_executor` to reuse (its workers stay up for
-    the next batch).  Returns one Outcome per student.  Raises KeyError for an unknown student.
+    the next batch).  Returns one Outcome per student.  Raises KeyError for an
+    unknown student, :class:`WorkersLost` when the cluster had no worker for
+    ``worker_wait`` seconds (what was graded until then is recorded).
     """
     root = Path(root).resolve()
     everyone = submitted_students(root, assignment)
@@ -520,7 +617,7 @@ def grade(root: Path, assignment: str, *, students: list[str] | None = None, job
         todo = [s for s in everyone if s not in state.outcomes or state.outcomes[s].status != "graded"]
     if todo:
         batch = Batch(root, assignment, todo, jobs or default_jobs(), progress, scheduler, allow_fallback,
-                      executor)
+                      executor, worker_wait)
         batch.run()
         if progress:
             used = len(batch.workers_used)
@@ -540,9 +637,14 @@ def write_class_report(root: Path) -> Path | None:
 
 
 def main(args: argparse.Namespace) -> int:
-    outcomes = grade(Path(args.root), args.assignment, students=args.student, jobs=args.jobs,
-                     force=args.force, scheduler=getattr(args, "scheduler", None),
-                     allow_fallback=getattr(args, "allow_fallback", False))
+    try:
+        outcomes = grade(Path(args.root), args.assignment, students=args.student, jobs=args.jobs,
+                         force=args.force, scheduler=getattr(args, "scheduler", None),
+                         allow_fallback=getattr(args, "allow_fallback", False),
+                         worker_wait=getattr(args, "worker_wait", WORKER_WAIT))
+    except WorkersLost as exc:
+        print(exc, file=sys.stderr)
+        return 1
     width = max([len(o.student) for o in outcomes] + [7])
     for o in outcomes:
         note = f"  ({o.reason})" if o.reason else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -78,6 +79,30 @@ class Cgroup:
     def procs_files(self) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
+    def kill(self) -> None:
+        """SIGKILL the group's members, each through a pidfd opened while it was still a member: a
+        pid read from ``cgroup.procs`` whose process exits at once may be another process's by the
+        time it is signalled (without pidfds, Linux before 5.3: by pid)."""
+        pids = self.pids()
+        if not hasattr(os, "pidfd_open"):
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            return
+        held = {}
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                held[pid] = os.pidfd_open(pid)
+        try:
+            members = self.pids()  # opened before this read: a pidfd of a member names that member
+            for pid, fd in held.items():
+                if pid in members:
+                    with contextlib.suppress(OSError):
+                        signal.pidfd_send_signal(fd, signal.SIGKILL)
+        finally:
+            for fd in held.values():
+                os.close(fd)
+
     def pids(self) -> set[int]:
         found = set()
         for d in self.dirs:
@@ -89,9 +114,7 @@ class Cgroup:
         """Kill whatever is left in the group and remove it (waits up to ``timeout`` s)."""
         deadline = time.monotonic() + timeout
         while self.dirs and time.monotonic() < deadline:
-            for pid in self.pids():
-                with contextlib.suppress(OSError):
-                    os.kill(pid, 9)
+            self.kill()
             for d in list(self.dirs):
                 try:
                     d.rmdir()

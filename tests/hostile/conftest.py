@@ -1,10 +1,20 @@
 """Fixtures for the hostile corpus: watch every sandbox a test starts, and prove it is gone.
 
-``watch`` wraps :meth:`graders.sandbox.Sandbox.start` (in this test process only) to record
-each sandbox's marker token (``GRADERS_SANDBOX_ID``) and, in the namespaces mode, the inode
-of its PID namespace.  After the test it waits (with a deadline) until no process on the
-machine carries one of those tokens, lives in one of those PID namespaces, or names a hostile
-server in its command line, and fails the test with the survivors' details otherwise.
+``watch`` wraps :meth:`graders.sandbox.Sandbox.start` (in this test process only) and records,
+for each sandbox, handles that name it and nothing else, ever (never a pid or a namespace's
+inode alone: the kernel reuses both, and on a shared machine that could take another run's
+sandbox for ours, and kill it):
+
+* its marker token (``GRADERS_SANDBOX_ID``, random);
+* the cgroups the grading created for it (named after the token): their members are its processes;
+* in the namespaces mode, a pidfd (``pidfd_open(2)``, held from the start) for process 1 of its
+  PID namespace, the jail.  While that process runs, the namespace, and so its inode, is
+  that sandbox's; when it has exited, the kernel has killed every process of the namespace.
+
+After the test it waits (with a deadline) until none of those has a live process left, and no
+process started from this test session (``WORKBOOK_TEST_SESSION``) names a hostile server in
+its command line; otherwise it kills the survivors through those handles and fails the test
+with their details.
 
 ``fake_course`` is a world-readable course directory with secrets in it (another student's
 submission, a gradebook, an exported grades.csv) whose contents must be the same after every
@@ -21,15 +31,15 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
 
+from _watch import Watch
 from graders import sandbox as sandbox_module
 from graders.sandbox import Limits, Sandbox, isolation_mode
 
@@ -39,7 +49,6 @@ SERVERS = HERE / "servers"
 CORRECT = REPO / "examples" / "clock" / "correct.py"
 WELL_KNOWN = Path("/var/tmp/graders-hostile")
 OUTSIDE_TMP = Path("/var/tmp")
-HOSTILE_NAMES = tuple(sorted(p.name for p in SERVERS.glob("*.py"))) + ("graders-hostile-daemon",)
 SURVIVOR_DEADLINE = 10.0  # seconds a closed sandbox's processes get to disappear
 
 
@@ -53,100 +62,38 @@ def wait_until(predicate, timeout: float, interval: float = 0.02) -> bool:
         time.sleep(interval)  # polling with a deadline, not waiting for readiness blindly
 
 
-def _pid_namespace(pid: int | str, which: str = "pid") -> str | None:
-    try:
-        return os.readlink(f"/proc/{pid}/ns/{which}")
-    except OSError:
-        return None
-
-
-MY_PID_NAMESPACE = _pid_namespace("self")
-
-
-@dataclass
-class Watch:
-    """The sandboxes started during one test."""
-
-    tokens: set[str] = field(default_factory=set)
-    namespaces: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def processes(self, *, by_name: bool = True) -> list[psutil.Process]:
-        """Every live process that belongs to one of the watched sandboxes."""
-        found = []
-        me = os.getpid()
-        for proc in psutil.process_iter(["pid", "cmdline", "status"]):
-            if proc.pid == me or proc.info["status"] == psutil.STATUS_ZOMBIE:
-                continue
-            mine = _pid_namespace(proc.pid) in self.namespaces
-            if not mine and by_name:
-                cmdline = " ".join(proc.info["cmdline"] or [])
-                mine = any(name in cmdline for name in HOSTILE_NAMES)
-            if not mine and self.tokens:
-                try:
-                    mine = proc.environ().get("GRADERS_SANDBOX_ID") in self.tokens
-                except psutil.Error:
-                    mine = False
-            if mine:
-                found.append(proc)
-        return found
-
-    def rss_bytes(self) -> int:
-        """Resident memory of the largest watched sandbox: its processes summed (a sample).
-
-        A grading's checks run at once, each server in a sandbox of its own with its own
-        memory limit, so the limit to check holds per sandbox (per PID namespace).
-        """
-        per_sandbox: dict[str, int] = {}
-        for proc in self.processes(by_name=False):
-            try:
-                key = _pid_namespace(proc.pid) or proc.environ().get("GRADERS_SANDBOX_ID", "?")
-                per_sandbox[key] = per_sandbox.get(key, 0) + proc.memory_info().rss
-            except psutil.Error:
-                pass
-        return max(per_sandbox.values(), default=0)
-
-
 @pytest.fixture
 def watch(monkeypatch):
     record = Watch()
     original = Sandbox.start
 
     def start(self, *args, **kwargs):
-        with record.lock:
-            record.tokens.add(self.token)
         try:
             return original(self, *args, **kwargs)
         finally:
-            if self.host_pid is not None and self.mode == "namespaces":
-                ns = _pid_namespace(self.host_pid, "pid_for_children")
-                if ns and ns != MY_PID_NAMESPACE:
-                    with record.lock:
-                        record.namespaces.add(ns)
+            record.add(self)
 
     monkeypatch.setattr(Sandbox, "start", start)
-    yield record
-    survivors: list[psutil.Process] = []
+    try:
+        yield record
+        survivors: list[psutil.Process] = []
 
-    def gone() -> bool:
-        nonlocal survivors
-        survivors = record.processes()
-        return not survivors
+        def gone() -> bool:
+            nonlocal survivors
+            survivors = record.processes()
+            return not survivors
 
-    if not wait_until(gone, SURVIVOR_DEADLINE, 0.1):
-        details = []
-        for proc in survivors:
-            with_ns = _pid_namespace(proc.pid)
-            try:
-                details.append(f"pid {proc.pid} ({with_ns}): {' '.join(proc.cmdline())}")
-            except psutil.Error:
-                pass
-        for proc in survivors:  # do not let one failure take the next tests down too
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        pytest.fail("sandbox processes survived their grading:\n  " + "\n  ".join(details), pytrace=False)
+        if not wait_until(gone, SURVIVOR_DEADLINE, 0.1):
+            details = []
+            for proc in survivors:
+                try:
+                    details.append(f"pid {proc.pid}: {' '.join(proc.cmdline())}")
+                except psutil.Error:
+                    pass
+            record.kill()  # do not let one failure take the next tests down too
+            pytest.fail("sandbox processes survived their grading:\n  " + "\n  ".join(details), pytrace=False)
+    finally:
+        record.close()
 
 
 def _digest(root: Path) -> dict[str, str]:

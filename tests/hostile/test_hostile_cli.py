@@ -8,7 +8,6 @@ A correct server is graded in-process at the same time and must keep full marks.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -50,9 +49,9 @@ def test_hostile_server_through_the_cli(mode, case, expected, watch, tmp_path):
     thread.start()
     began = time.monotonic()
     try:
-        done = subprocess.run([sys.executable, "-m", "graders", "check", "clock", str(SERVERS / f"{case}.py"),
-                               "--json"], capture_output=True, text=True, env=env, cwd=tmp_path,
-                              timeout=WALL_LIMIT * 2, stdin=subprocess.DEVNULL)
+        # under a subreaper (tests/_watch.py): what the command leaves behind stays findable as its own
+        done = watch.run([sys.executable, "-m", "graders", "check", "clock", str(SERVERS / f"{case}.py"),
+                          "--json"], env=env, cwd=tmp_path, timeout=WALL_LIMIT * 2)
     finally:
         thread.join(WALL_LIMIT * 2)
     seconds = time.monotonic() - began
@@ -68,4 +67,4 @@ def test_hostile_server_through_the_cli(mode, case, expected, watch, tmp_path):
     assert done.returncode == (0 if report.passed else 1)
     assert not thread.is_alive() and neighbour["report"].passed, \
         neighbour["report"].render(transcripts="failed")[-3000:]
-    # survivors (by name, since the CLI's tokens are not ours) are checked by the watch fixture
+    # survivors (the subreaper's descendants: the CLI's tokens are not ours) are checked by the watch fixture

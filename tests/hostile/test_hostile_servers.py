@@ -24,7 +24,7 @@ from graders import assignments
 from graders.checking.checks import Report, run_checks
 from graders.sandbox import isolation_mode
 
-from .conftest import CORRECT, OUTSIDE_TMP, REPO, SERVERS, _pid_namespace, process_limit_enforced
+from .conftest import CORRECT, OUTSIDE_TMP, REPO, SERVERS, process_limit_enforced
 
 CLOCK = assignments.get("clock")
 CHECKS = list(CLOCK.checks)
@@ -163,8 +163,8 @@ def test_hostile_server(case, watch, fake_course, well_known, tmp_path):
                         except psutil.Error:
                             continue
                         # By name, or (forked by the zygote: its command line is the zygote's) by
-                        # being in a watched sandbox's PID namespace.
-                        if "binds_all.py" in cmd or _pid_namespace(c.pid) in watch.namespaces:
+                        # being in a watched sandbox (its cgroup, or its namespace while its jail runs).
+                        if "binds_all.py" in cmd or watch.owns(c.pid):
                             samples["host_listeners"].add((c.laddr.ip, c.pid, cmd))
 
         graded, other = grade_concurrently(hostile, neighbour, during=sample)

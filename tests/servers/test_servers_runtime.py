@@ -13,6 +13,7 @@ import threading
 
 import psutil
 import pytest
+from _pidfd import Held
 from conftest import wait_until
 from layer12_helpers import gone, listening, read_line, spawn  # noqa: F401 (spawn: fixture)
 
@@ -157,15 +158,26 @@ threading.Event().wait()
 """
 
 
+def started_server(middle, held: Held) -> tuple[int, int]:
+    """The pid and port that ``middle`` printed for the server it started, the server held by a pidfd
+    (so that, once orphaned, it is waited for and killed as itself, never as a reused pid)."""
+    pid, port = map(int, read_line(middle, 15).split())
+    server = psutil.Process(pid)
+    assert server.ppid() == middle.pid  # its parent has not reaped it: the pid is still the server's
+    assert held.hold(server, "the server")
+    return pid, port
+
+
 @pytest.mark.parametrize("pdeathsig", ["1", "0"], ids=["pdeathsig", "getppid-watch"])
 def test_server_exits_when_its_starter_is_killed(spawn, pdeathsig):
     """A SIGKILLed kernel runs no atexit: the watchdog must stop its servers."""
     middle = spawn(MIDDLE, SERVERS_PDEATHSIG=pdeathsig)
-    pid, port = map(int, read_line(middle, 15).split())
-    assert listening(port)
-    middle.kill()
-    middle.wait()
-    assert wait_until(lambda: gone(pid), 5), "server outlived the process that started it"
+    with Held() as server:
+        pid, port = started_server(middle, server)
+        assert listening(port)
+        middle.kill()
+        middle.wait()
+        assert server.wait_gone(5), "server outlived the process that started it"
     assert wait_until(lambda: not listening(port), 5)
 
 
@@ -173,27 +185,29 @@ def test_killing_the_starters_process_group_kills_the_server(spawn):
     """What Jupyter does to a kernel: signal its whole process group."""
     code = "import os; os.setpgid(0, 0)\n" + MIDDLE
     middle = spawn(code, SERVERS_WATCHDOG="0")  # only the process group can stop it
-    pid, port = map(int, read_line(middle, 15).split())
-    assert os.getpgid(pid) == middle.pid
-    os.killpg(middle.pid, signal.SIGKILL)
-    middle.wait()
-    assert wait_until(lambda: gone(pid), 5)
+    with Held() as server:
+        pid, port = started_server(middle, server)
+        assert os.getpgid(pid) == middle.pid
+        os.killpg(middle.pid, signal.SIGKILL)
+        middle.wait()
+        assert server.wait_gone(5)
     assert wait_until(lambda: not listening(port), 5)
 
 
 def test_watchdog_can_be_switched_off_and_then_the_server_is_orphaned(spawn):
     """The pitfall the watchdog prevents: without it, a killed starter leaves a listener."""
     middle = spawn(MIDDLE, SERVERS_WATCHDOG="0")
-    pid, port = map(int, read_line(middle, 15).split())
-    middle.kill()
-    middle.wait()
-    try:
-        assert not wait_until(lambda: gone(pid), 1.0)
-        assert listening(port)
-    finally:
-        os.kill(pid, signal.SIGTERM)
-        wait_until(lambda: gone(pid), 5)
-    assert not listening(port)
+    with Held() as server:
+        pid, port = started_server(middle, server)
+        middle.kill()
+        middle.wait()
+        try:
+            assert not server.wait_gone(1.0)
+            assert listening(port)
+        finally:
+            server.kill()
+            server.wait_gone(5)
+    assert wait_until(lambda: not listening(port), 5)
 
 
 def test_start_from_a_thread_survives_the_thread():
