@@ -346,9 +346,13 @@ def table(records: list[dict], judged: dict[str, dict], meta: dict) -> str:
            "Score = killed / (graded − equivalent).  A *flaky* mutant was killed in some gradings only "
            "(it counts as missed).", ""]
     if meta:
-        out += [f"Last full run: {meta.get('mutants')} mutants graded in {meta.get('wall_seconds')} s of wall time "
-                f"({meta.get('jobs')} gradings at once, deadline {meta.get('deadline')} s; "
-                f"{meta.get('incompetent', 0)} incompetent and {meta.get('duplicate', 0)} duplicate mutants dropped).", ""]
+        out += [f"Last full run (`make mutation`): {meta.get('wall_seconds')} s of wall time "
+                f"({meta.get('jobs')} gradings at once on the 2-core machine, deadline {meta.get('deadline')} s a grading; "
+                f"{meta.get('incompetent', 0)} incompetent, {meta.get('duplicate', 0)} duplicate and "
+                f"{meta.get('unsupported', 0)} unsupported mutation points dropped)."]
+        if meta.get("partial_runs"):
+            out += ["Since then, partial runs: " + "; ".join(meta["partial_runs"]) + "."]
+        out.append("")
     out += ["| assignment | correct servers mutated | mutants graded | killed | equivalent | missed | unjudged | "
             "mutation score |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     all_scores = scores(records, judged)
@@ -396,7 +400,11 @@ def sample(records: list[dict], judged: dict[str, dict], per_assignment: int = S
 def write_outputs(records: list[dict], meta: dict) -> None:
     OUT.mkdir(exist_ok=True)
     records = sorted(records, key=lambda r: _order(r["id"]))
-    RESULTS.write_text(json.dumps({"meta": meta, "mutants": records}, indent=1) + "\n", encoding="utf-8")
+    for r in records:  # a killed mutant's failed checks say enough; the rationale only where nothing failed
+        if r["status"] == "killed":
+            r.pop("detail", None)
+    lines = ",\n".join(json.dumps(r, ensure_ascii=False) for r in records)  # one mutant a line: readable diffs
+    RESULTS.write_text(f'{{"meta": {json.dumps(meta)},\n"mutants": [\n{lines}\n]}}\n', encoding="utf-8")
     write_survivors(records)
 
 
@@ -427,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=DEADLINE, help=f"seconds per grading (default {DEADLINE:.0f})")
     parser.add_argument("--list", action="store_true", help="enumerate the mutants only")
     parser.add_argument("--only", action="append", metavar="ID", help="grade only this mutant and show its report")
+    parser.add_argument("--base", action="append", metavar="STEM",
+                        help="only the mutants of this correct server (repeatable), e.g. correct_asyncio")
     parser.add_argument("--table", action="store_true", help="only rewrite docs/spec_coverage.md and survivors.json")
     args = parser.parse_args(argv)
     if args.table:
@@ -436,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     counts: dict[str, int] = {}
     mutants = enumerate_all(args.assignments or None, counts)
+    if args.base:
+        mutants = [m for m in mutants if m.base in args.base]
     if args.list:
         for m in mutants:
             print(f"{m.id:<60} line {m.line:>3}  {m.before}  ->  {m.after}")
@@ -463,13 +475,19 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         records = list(pool.map(work, mutants))
     wall = round(time.monotonic() - started)
-    if args.assignments:  # a partial run keeps the other assignments' records
-        records += [r for r in load_results() if r["assignment"] not in args.assignments]
     meta = {"mutants": len(records), "wall_seconds": wall, "jobs": args.jobs, "deadline": args.deadline,
-            **{k: v for k, v in counts.items()}}
-    if args.assignments and RESULTS.exists():
+            "incompetent": counts.get("incompetent", 0), "duplicate": counts.get("duplicate", 0),
+            "unsupported": counts.get("unsupported", 0), "python": sys.version.split()[0]}
+    partial = bool(args.assignments or args.base)
+    if partial and RESULTS.exists():  # a partial run keeps the records outside its scope
+        def outside(r: dict) -> bool:
+            return ((args.assignments and r["assignment"] not in args.assignments)
+                    or (args.base and r["base"] not in args.base))
+        records += [r for r in load_results() if outside(r)]
         old = json.loads(RESULTS.read_text(encoding="utf-8"))["meta"]
-        meta["wall_seconds"] = f"{old.get('wall_seconds')} + {wall} (partial rerun of {', '.join(args.assignments)})"
+        scope = ", ".join((args.assignments or []) + (args.base or []))
+        meta = {**old, "mutants": len(records),
+                "partial_runs": old.get("partial_runs", []) + [f"{scope}: {len(mutants)} mutants in {wall} s"]}
     write_outputs(records, meta)
     corpus.TABLE.write_text(corpus.table(corpus.load()), encoding="utf-8")
     judged = load_judged()
@@ -477,6 +495,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<14} graded {s['graded']:>4}  killed {s['killed']:>4}  equivalent {s['equivalent']:>3}  "
               f"missed {s['missed']:>3}  unjudged {s['unjudged']:>3}  errors {s['errors']}  score {score_text(s)}")
     print(f"wall time {wall} s for {len(mutants)} mutants, {args.jobs} at once")
+    unjudged = [r["id"] for r in records if r["status"] in ("survived", "flaky") and r["id"] not in judged]
+    if unjudged:
+        print(f"{len(unjudged)} survivors to judge in {JUDGED.relative_to(REPO)}:")
+        for mutant_id in unjudged:
+            print(f"  {mutant_id}")
     return 0
 
 
