@@ -356,25 +356,52 @@ def table(records: list[dict], judged: dict[str, dict], meta: dict) -> str:
     out += ["| assignment | correct servers mutated | mutants graded | killed | equivalent | missed | unjudged | "
             "mutation score |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     all_scores = scores(records, judged)
-    for name, s in all_scores.items():
+    order = [name for name in corpus.assignments.NAMES if name in all_scores]
+    for name in order:
+        s = all_scores[name]
         out.append(f"| {name} | {s['bases']} | {s['graded']} | {s['killed']} | {s['equivalent']} | "
                    f"{s['missed']} | {s['unjudged']} | {score_text(s)} |")
     survivors = [r for r in records if r["status"] in ("survived", "flaky")]
-    for verdict, title, key in (("missed", "Missed (the grader accepts a buggy server)", "reason"),
-                                ("equivalent", "Equivalent (the mutant behaves as the spec asks)", "reason")):
-        rows = [r for r in survivors if judged.get(r["id"], {}).get("verdict") == verdict]
-        if not rows:
-            continue
-        out += ["", f"## {title}", "", "| mutant | line | change | why |", "| --- | ---: | --- | --- |"]
-        for r in rows:
-            change = f"`{_cell(r['before'])}` → `{_cell(r['after'])}`"
-            flaky = " (flaky)" if r["status"] == "flaky" else ""
-            out.append(f"| `{r['id']}`{flaky} | {r['line']} | {change} | {_cell(judged[r['id']][key])} |")
+    for verdict, title in (("missed", "Missed: the grader accepts these buggy servers (survivors.json)"),
+                           ("equivalent", "Equivalent: the mutant still does what the spec asks")):
+        out += ["", f"## {title}", "", "Mutants with the same reason share a row; each is "
+                "`server:operator:occurrence` (line: the change).", ""]
+        for name in order:
+            groups: dict[str, list[dict]] = {}
+            for r in survivors:
+                if r["assignment"] == name and judged.get(r["id"], {}).get("verdict") == verdict:
+                    groups.setdefault(judged[r["id"]]["reason"], []).append(r)
+            if not groups:
+                continue
+            out += [f"### {name}", "", "| why | mutants |", "| --- | --- |"]
+            for reason, rows in groups.items():
+                listed = "; ".join(f"`{r['base'].removeprefix('correct_')}:{r['operator']}:{r['occurrence']}`"
+                                   f"{' (flaky)' if r['status'] == 'flaky' else ''} "
+                                   f"({r['line']}: {_change(r['before'], r['after'])})" for r in rows)
+                out.append(f"| {_cell(reason)} | {listed} |")
+            out.append("")
     unjudged = [r for r in survivors if r["id"] not in judged]
     if unjudged:
-        out += ["", "## Not judged yet", ""] + [f"- `{r['id']}` line {r['line']}: `{_cell(r['before'])}` → "
-                                                 f"`{_cell(r['after'])}`" for r in unjudged]
+        out += ["", "## Not judged yet", ""] + [f"- `{r['id']}` line {r['line']}: "
+                                                 f"{_change(r['before'], r['after'])}" for r in unjudged]
     return "\n".join(out) + "\n"
+
+
+def _change(before: str, after: str, context: int = 12) -> str:
+    """The changed part of a line, with a little context: `…recv(25 - len…` → `…recv(25 + len…`."""
+    prefix = 0
+    while prefix < min(len(before), len(after)) and before[prefix] == after[prefix]:
+        prefix += 1
+    suffix = 0
+    while (suffix < min(len(before), len(after)) - prefix
+           and before[len(before) - 1 - suffix] == after[len(after) - 1 - suffix]):
+        suffix += 1
+    start = max(0, prefix - context)
+
+    def cut(text: str) -> str:
+        end = min(len(text), len(text) - suffix + context)
+        return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+    return f"`{_cell(cut(before))}` → `{_cell(cut(after))}`"
 
 
 def _cell(text: str) -> str:
