@@ -44,6 +44,8 @@ Usage (from the repository root; ``make mutation``)::
     python tests/mutants/generate.py --list           # enumerate only: one line per mutant
     python tests/mutants/generate.py clock --jobs 2 --deadline 120
     python tests/mutants/generate.py --only clock/correct_asyncio:AddNot:0   # one mutant, with its report
+    python tests/mutants/generate.py --base correct_asyncio_protocol         # one server's mutants (others kept)
+    python tests/mutants/generate.py --recheck        # grade the killed ones again: a kill by luck is flaky
 
 tests/test_generated_mutants.py (in ``make test``) checks that the enumeration
 still gives the recorded mutants and grades a small fixed sample of them.
@@ -350,6 +352,8 @@ def table(records: list[dict], judged: dict[str, dict], meta: dict) -> str:
                 f"({meta.get('jobs')} gradings at once on the 2-core machine, deadline {meta.get('deadline')} s a grading; "
                 f"{meta.get('incompetent', 0)} incompetent, {meta.get('duplicate', 0)} duplicate and "
                 f"{meta.get('unsupported', 0)} unsupported mutation points dropped)."]
+        if meta.get("recheck"):
+            out += [f"Recheck (`generate.py --recheck`): {meta['recheck']} (recorded as flaky)."]
         if meta.get("partial_runs"):
             out += ["Since then, partial runs: " + "; ".join(meta["partial_runs"]) + "."]
         out.append("")
@@ -455,6 +459,39 @@ def _order(mutant_id: str) -> tuple:
     return (head, OPERATORS.index(operator), int(occurrence))
 
 
+def recheck(mutants: list[Mutant], jobs: int, deadline: float) -> int:
+    """Grade the recorded killed ``mutants`` once more (a kill that was luck or load shows up here).
+
+    A mutant that now passes every check is recorded as ``flaky``: killed in one grading, passed in
+    another; a person then judges it like a survivor (a bug caught by luck, or a correct server
+    rejected by the grader under load).
+    """
+    records = {r["id"]: r for r in load_results()}
+    todo = [m for m in mutants if records.get(m.id, {}).get("status") == "killed"]
+    started = time.monotonic()
+
+    def again(m: Mutant) -> None:
+        record = records[m.id]
+        grading = grade(m, deadline=deadline)
+        record["runs"].append(grading.status)
+        record["seconds"].append(grading.seconds)
+        if grading.status == "survived":
+            record["status"] = "flaky"
+            record["detail"] = "killed at first, then passed every check"
+            print(f"flaky     {m.id}", flush=True)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(again, todo))
+    wall = round(time.monotonic() - started)
+    old = json.loads(RESULTS.read_text(encoding="utf-8"))["meta"]
+    flaky = [i for i in (m.id for m in todo) if records[i]["status"] == "flaky"]
+    meta = {**old, "recheck": f"{len(todo)} killed mutants graded again in {wall} s: {len(flaky)} passed"}
+    write_outputs(list(records.values()), meta)
+    corpus.TABLE.write_text(corpus.table(corpus.load()), encoding="utf-8")
+    print(meta["recheck"])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", help="default: all")
@@ -464,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", metavar="ID", help="grade only this mutant and show its report")
     parser.add_argument("--base", action="append", metavar="STEM",
                         help="only the mutants of this correct server (repeatable), e.g. correct_asyncio")
+    parser.add_argument("--recheck", action="store_true",
+                        help="grade every recorded killed mutant once more: one that passes now is flaky")
     parser.add_argument("--table", action="store_true", help="only rewrite docs/spec_coverage.md and survivors.json")
     args = parser.parse_args(argv)
     if args.table:
@@ -488,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
                 path.write_text(m.source, encoding="utf-8")
                 subprocess.run([sys.executable, "-m", "graders", "check", m.assignment, str(path)], cwd=REPO)
         return 0
+    if args.recheck:
+        return recheck(mutants, args.jobs, args.deadline)
     started = time.monotonic()
     done = 0
 
