@@ -351,7 +351,8 @@ def table(records: list[dict], judged: dict[str, dict], meta: dict) -> str:
         out += [f"Last full run (`make mutation`): {meta.get('wall_seconds')} s of wall time "
                 f"({meta.get('jobs')} gradings at once on the 2-core machine, deadline {meta.get('deadline')} s a grading; "
                 f"{meta.get('incompetent', 0)} incompetent, {meta.get('duplicate', 0)} duplicate and "
-                f"{meta.get('unsupported', 0)} unsupported mutation points dropped)."]
+                f"{meta.get('unsupported', 0)} unsupported mutation points dropped"
+                + (f"; {meta['load']}" if meta.get("load") else "") + ")."]
         if meta.get("recheck"):
             out += [f"Recheck (`generate.py --recheck`): {meta['recheck']} (recorded as flaky)."]
         if meta.get("partial_runs"):
