@@ -19,6 +19,9 @@ Usage (from the repository root)::
     python tests/mutants/corpus.py [ASSIGNMENT ...] [--runs 3] [--jobs 4]
     python tests/mutants/corpus.py --table docs/spec_coverage.md   # write the coverage table
 
+The table ends with the generated mutants' scores (generate.py, issue 21), read
+from the results that ``make mutation`` recorded in tests/mutants/generated/.
+
 tests/test_mutants.py grades the whole corpus (correct servers three times,
 four gradings at once) and checks that docs/spec_coverage.md is up to date.
 """
@@ -164,7 +167,19 @@ def table(cases: list[Case]) -> str:
             sections.append(f"\nChecks without a spec point: {', '.join(undeclared)}.")
         if correct:
             sections += ["", "Correct servers: " + "; ".join(f"`{c.path.stem}` ({c.style})" for c in correct) + "."]
-    return "\n".join(out + sections) + "\n"
+    return "\n".join(out + sections) + "\n" + _generated_section()
+
+
+def _generated_section() -> str:
+    """The mutation score of the generated mutants (generate.py's last recorded run), if any."""
+    if str(HERE.parent) not in sys.path:
+        sys.path.insert(0, str(HERE.parent))
+    from mutants import generate
+    meta = {}
+    if generate.RESULTS.exists():
+        import json
+        meta = json.loads(generate.RESULTS.read_text(encoding="utf-8"))["meta"]
+    return generate.table(generate.load_results(), generate.load_judged(), meta)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The lecture's forking server (accept, os.fork, the child handles the client), with "found" in a shared mmap guarded by flock.
+"""The lecture's forking server (accept, os.fork, the child handles the client), with "found" in a shared mmap guarded by lockf.
 
 correct: os.fork + mmap
 """
@@ -14,7 +14,9 @@ PORT = 12093
 BUFFER = 80
 SECRET = int(os.environ["SECRET_NUMBER"]) if "SECRET_NUMBER" in os.environ else random.randint(1, 100)
 FOUND = mmap.mmap(-1, 1)  # anonymous shared memory: the parent and every child see the same byte
-LOCK = tempfile.TemporaryFile()  # flock() on it makes check-and-set one step across processes
+# lockf() on it makes check-and-set one step across processes.  Not flock(): its lock belongs to the open
+# file, which every forked child shares, so it would exclude nobody (a race the generated mutants found).
+LOCK = tempfile.TemporaryFile()
 
 
 def judge(line):
@@ -22,7 +24,7 @@ def judge(line):
         guess = int(line)
     except ValueError:
         return b"error: send a whole number\n"
-    fcntl.flock(LOCK, fcntl.LOCK_EX)
+    fcntl.lockf(LOCK, fcntl.LOCK_EX)
     try:
         if FOUND[0]:
             return b"secret found\n"
@@ -31,7 +33,7 @@ def judge(line):
             return b"right\n"
         return b"wrong\n"
     finally:
-        fcntl.flock(LOCK, fcntl.LOCK_UN)
+        fcntl.lockf(LOCK, fcntl.LOCK_UN)
 
 
 def handle_client(sck):
