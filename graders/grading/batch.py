@@ -387,7 +387,7 @@ class DaskCluster:
         self.on_wait = lambda message: None  # told "" when workers are back (the batch's progress bar)
 
     def share(self, gradebook: Path) -> None:
-        from . import worker
+        from graders.grading import worker
         self.gradebook = self.client.submit(worker.gradebook_bytes, gradebook.read_bytes(), pure=False,
                                             key=f"gradebook-{os.urandom(4).hex()}")
 
