@@ -39,10 +39,12 @@ lab: $(STAMP)
 
 # The instructor's course (docs/course.md): Formgrader, the exchange, exports; JupyterLab rooted at
 # $(COURSE)/instructor.  Students never see it: they work in their own folders (or `make lab`).
+# Refuses (and says how to rebuild .venv) when other users could not run this environment's Python.
 COURSE ?= build/course
+COURSE_ARGS ?=
 course: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	$(BIN)/python -m graders course init $(COURSE) --lab
+	$(BIN)/python -m graders course init $(COURSE) --lab $(COURSE_ARGS)
 
 # A JupyterHub for a class (graders/hub.py, docs/hub.md): the course in
 # $(COURSE), local Unix users log in with their passwords.  As root:
@@ -54,7 +56,7 @@ HUB_IP ?= 127.0.0.1
 hub: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab,hub]'
 	$(BIN)/python -m graders.hub $(COURSE) --ip $(HUB_IP) --port $(HUB_PORT) \
-		$(addprefix --instructor ,$(INSTRUCTOR)) $(addprefix --student ,$(STUDENTS))
+		$(addprefix --instructor ,$(INSTRUCTOR)) $(addprefix --student ,$(STUDENTS)) $(COURSE_ARGS)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m graders release

@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lab", action="store_true", help="then start the instructor's JupyterLab on the course")
     p.add_argument("--lab-args", default="", metavar="OPTIONS",
                    help="more JupyterLab options, in one string (e.g. '--no-browser --port 8890')")
+    p.add_argument("--private-python", action="store_true",
+                   help="allow an environment other users cannot run (you are the course's only user here)")
     p.set_defaults(func=lambda a: __import__("graders.course_admin", fromlist=["main"]).main(a))
 
     p = sub.add_parser("report", help="write ROOT/report.html and ROOT/check_results.csv after autograding")

@@ -64,6 +64,11 @@ class Course:
         return student_view.mount_plan(self.student_view)
 
     @property
+    def jupyter_config(self) -> Path:
+        """The Jupyter config folder every course server has on JUPYTER_CONFIG_PATH (graders.lab_server)."""
+        return self.base / "jupyter"
+
+    @property
     def student_config(self) -> Path:
         """The folder holding the students' nbgrader_config.py (for JUPYTER_CONFIG_PATH)."""
         return self.base / "student_config"
@@ -144,10 +149,70 @@ def init(base: Path, *, exchange: Path | None = None, timeout: float = 120) -> C
     for path in (course.student_config, course.student_config / "nbgrader_config.py"):
         path.chmod(path.stat().st_mode | stat.S_IRGRP | stat.S_IROTH
                    | (stat.S_IXGRP | stat.S_IXOTH if path.is_dir() else 0))
-    from . import student_view
+    from . import lab_server, student_view
     student_view.write(course.student_view)
+    lab_server.write_config(course.jupyter_config)
     migrate_gradebook(root / "gradebook.db")
     return course
+
+
+def closed_to_others(path: str | os.PathLike) -> tuple[Path, int] | None:
+    """The first folder or file on the way to ``path`` (its real path) that other users cannot use.
+
+    Returns ``(that path, its mode)``, or None when every user may reach it:
+    each folder on the way searchable by others (``o+x``), and ``path`` itself
+    usable by them (a folder ``o+rx``, an executable ``o+x``, another file
+    ``o+r``).  "Others" are users neither owning it nor in its group, as a
+    course's students are.  Source: path_resolution(7).
+    """
+    real = Path(os.path.realpath(path))
+    for ancestor in [*reversed(real.parents)]:
+        mode = stat.S_IMODE(ancestor.stat().st_mode)
+        if not mode & stat.S_IXOTH:
+            return ancestor, mode
+    mode = stat.S_IMODE(real.stat().st_mode)
+    if real.is_dir():
+        needed = stat.S_IROTH | stat.S_IXOTH
+    elif mode & stat.S_IXUSR:
+        needed = stat.S_IXOTH
+    else:
+        needed = stat.S_IROTH
+    return None if mode & needed == needed else (real, mode)
+
+
+def _shared_python() -> str | None:
+    """A Python 3.11+ of the system every user can run (for the advice of :func:`environment_problem`)."""
+    for folder in ("/usr/bin", "/usr/local/bin", "/opt/python/bin"):
+        for minor in (14, 13, 12, 11):
+            candidate = Path(folder) / f"python3.{minor}"
+            if candidate.exists() and closed_to_others(candidate) is None:
+                return str(candidate)
+    return None
+
+
+def environment_problem() -> str | None:
+    """Why the course's other users could not run this environment, with the fix; None when they can.
+
+    A course's students and its hub run this Python, its packages and this
+    repository as themselves: an interpreter below a private home (pyenv's
+    ``/root/.pyenv``, ``/root`` being 0700) gives them ``Permission denied``
+    (``env: 'nbgrader': Permission denied``, ``bad interpreter``).
+    """
+    needed = [sys.executable, sys.prefix, sys.base_prefix, REPO]
+    for path in needed:
+        closed = closed_to_others(path)
+        if closed is not None:
+            where, mode = closed
+            shared = _shared_python()
+            rebuild = (f"rm -rf .venv && make PYTHON={shared} venv" if shared else
+                       "install a Python 3.11+ every user can run (Debian: apt-get install python3), "
+                       "then: rm -rf .venv && make PYTHON=/usr/bin/python3 venv")
+            return (f"the course's users cannot run this environment: {where} (mode {mode:04o}) is closed to "
+                    f"other users, on the way to {os.path.realpath(path)}.\n"
+                    f"Build the environment from a Python every user can run, then run this again: {rebuild}\n"
+                    f"(To go on anyway, when you are this course's only user on this machine: --private-python; "
+                    f"with make: COURSE_ARGS=--private-python.)")
+    return None
 
 
 def migrate_gradebook(db: Path) -> str:
@@ -198,17 +263,24 @@ def lab_command(course: Course, *extra: str) -> tuple[list[str], dict[str, str],
     """The command, environment and working directory of the instructor's JupyterLab.
 
     JupyterLab is rooted at the course root, so Formgrader's links
-    (``/tree/source/clock``, ``/tree/submitted/...``) resolve, and this
-    Python's bin/ is on PATH (nbgrader calls ``alembic``).
+    (``source/clock``, ``submitted/...``) resolve, this Python's bin/ is on
+    PATH (nbgrader calls ``alembic``) and the course's Jupyter config
+    (:mod:`graders.lab_server`: Formgrader's links, terminals) is on
+    ``JUPYTER_CONFIG_PATH``.
     """
     command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={course.root}", *extra]
     if os.geteuid() == 0 and "--allow-root" not in command:
         command.append("--allow-root")  # an instructor who is root on their own machine
-    return command, environment(), course.root
+    env = dict(environment(), JUPYTER_CONFIG_PATH=os.pathsep.join([str(course.jupyter_config), str(course.root)]))
+    return command, env, course.root
 
 
 def main(args: argparse.Namespace) -> int:
     base = Path(args.dir)
+    problem = None if getattr(args, "private_python", False) else environment_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     course = init(base, exchange=Path(args.exchange) if args.exchange else None)
     print(f"course root (instructor): {course.root}")
     print(f"exchange:                 {course.exchange()}")

@@ -98,7 +98,7 @@ def pre_spawn_hook(spawner):
     """The instructor's JupyterLab opens the course root; a student's, their home."""
     if spawner.user.name in INSTRUCTORS:
         spawner.notebook_dir = {course_root!r}
-        config_path = {course_root!r}
+        config_path = {instructor_config_path!r}
     else:
         spawner.notebook_dir = "~"
         spawner.cmd = STUDENT_CMD
@@ -236,7 +236,8 @@ def write_config(hub: Hub) -> Path:
         spawn_cmd=spawn_command(passage_plan()),
         student_cmd=spawn_command(student_view.merge(passage_plan(), hub.course.student_plan())),
         path=path,
-        student_config_path=os.pathsep.join([str(hub.student_jupyter),
+        instructor_config_path=os.pathsep.join([str(hub.course.jupyter_config), str(hub.course.root)]),
+        student_config_path=os.pathsep.join([str(hub.course.jupyter_config), str(hub.student_jupyter),
                                              str(hub.course.student_config)])))
     return hub.config_file
 
@@ -290,7 +291,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="the hub's public port (default 8000)")
     parser.add_argument("--exchange", help="the exchange folder (default: the course's exchange/)")
+    parser.add_argument("--private-python", action="store_true",
+                        help="serve from an environment other users cannot run (the users' servers then "
+                             "reach it through a private mount namespace only; their other logins cannot)")
     args = parser.parse_args(argv)
+    problem = None if args.private_python else course_admin.environment_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     for name in (*args.instructor, *args.student):
         try:
             pwd.getpwnam(name)

@@ -173,7 +173,7 @@ class Session:
 
     def send(self, method: str, path: str, **kw) -> httpx.Response:
         r = self.http.request(method, self.prefix + path, headers={"X-XSRFToken": self.xsrf or ""}, **kw)
-        assert r.status_code in (200, 201), f"{method} {path}: {r.status_code} {r.text[-2000:]}"
+        assert r.status_code in (200, 201, 204), f"{method} {path}: {r.status_code} {r.text[-2000:]}"
         return r
 
     def close(self):
@@ -205,6 +205,26 @@ def test_a_course_round_on_jupyterhub(running_hub):
 
         # The instructor's Formgrader works the first time, and the student has none.
         assert instructor.get("/formgrader/api/assignments").json() is not None
+        # JupyterLab may frame Formgrader (its own origin), and nothing else may frame either server.
+        for session in (instructor, learner):
+            policy = session.get("/lab").headers["Content-Security-Policy"]
+            assert policy == "frame-ancestors 'self'", policy
+        # Formgrader's links (assignment folders, Preview, live notebook) lead to Lab's pages under
+        # the user's prefix, and those pages exist.
+        utils = instructor.get("/formgrader/static/js/utils.js").text
+        assert '"/lab/tree/"' in utils and '"/tree/"' not in utils
+        assert instructor.http.get(f"{instructor.prefix}/lab/tree/source/clock").status_code == 200
+
+        # A terminal opened at the file browser's top ("cwd": "", as Lab asks): the instructor's at
+        # the course root, the student's in their home, both with the course's environment on PATH.
+        home = Path(pwd.getpwnam(student.name).pw_dir)
+        for session, folder in ((instructor, course.root), (learner, home)):
+            name = session.send("POST", "/api/terminals", json={"cwd": ""}).json()["name"]
+            shell = wait_for(lambda: _terminal_shell(session.user.name), 30, "the terminal's shell")
+            assert Path(shell.cwd()) == folder
+            assert shell.environ()["PATH"].split(os.pathsep)[0] == str(course_hub.VENV_BIN)
+            assert "-l" not in shell.cmdline() and "--login" not in shell.cmdline()
+            session.send("DELETE", f"/api/terminals/{name}")
         assert learner.http.get(f"{learner.prefix}/formgrader/api/assignments").status_code == 404
 
         # Formgrader: generate, then release to the exchange.
@@ -247,6 +267,16 @@ def test_a_course_round_on_jupyterhub(running_hub):
     finally:
         instructor.close()
         learner.close()
+
+
+def _terminal_shell(user: str) -> psutil.Process | None:
+    """The shell of ``user``'s terminal: a child of their jupyterhub-singleuser, other than a kernel."""
+    for p in psutil.process_iter():
+        if "jupyterhub-singleuser" in " ".join(_cmdline(p)) and p.username() == user:
+            for child in p.children():
+                if child.name() in ("bash", "sh"):
+                    return child
+    return None
 
 
 def _cmdline(p: psutil.Process) -> list[str]:

@@ -1,0 +1,31 @@
+"""graders/lab_server.py: Formgrader's links fixed in nbgrader's own utils.js (fast; no server)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("nbgrader")
+
+from graders import lab_server  # noqa: E402
+
+
+def test_formgraders_links_use_the_base_url_and_labs_tree_page():
+    original = lab_server._utils_js_path().read_text(encoding="utf-8")
+    fixed = lab_server.fixed_utils_js(original)
+    assert '"/tree/"' in original and '"/tree/"' not in fixed and '"/notebooks/"' not in fixed
+    assert 'base_url.replace(' in fixed and '"/lab/tree/"' in fixed
+    # Inside Lab's iframe the message still names the file (without a leading "./").
+    assert fixed.count("postMessage") == original.count("postMessage") == 1
+    assert '"arguments": {"path": String(path).replace(' in fixed
+
+
+def test_an_unknown_utils_js_is_refused_not_served_broken():
+    with pytest.raises(ValueError):
+        lab_server.fixed_utils_js("var linkTo = function () {};")
+
+
+def test_the_config_folder_enables_the_extension(tmp_path):
+    folder = lab_server.write_config(tmp_path / "jupyter")
+    config = json.loads((folder / "jupyter_server_config.d" / "graders.json").read_text())
+    assert config == {"ServerApp": {"jpserver_extensions": {"graders.lab_server": True}}}
