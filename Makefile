@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak lab course hub notebooks bench bench-selfcheck bench-concurrency screenshots clean venv
+.PHONY: demo test soak lab course student-lab hub notebooks bench bench-selfcheck bench-concurrency screenshots clean venv
 
 venv: $(STAMP)
 
@@ -45,6 +45,11 @@ COURSE_ARGS ?=
 course: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	$(BIN)/python -m graders course init $(COURSE) --lab $(COURSE_ARGS)
+
+# A student's JupyterLab without the hub, on the current folder (run it as the student, in their
+# home; the Assignments tab and Validate find the course): make student-lab COURSE=DIR
+student-lab: $(STAMP)
+	$(BIN)/python -m graders course student-lab $(abspath $(COURSE))
 
 # A JupyterHub for a class (graders/hub.py, docs/hub.md): the course in
 # $(COURSE), local Unix users log in with their passwords.  As root:

@@ -47,17 +47,6 @@ PROXY_VERSION = "5.3.0"
 PROXY = NODE_PREFIX / "node_modules" / ".bin" / "configurable-http-proxy"
 VENV_BIN = Path(sys.executable).parent
 
-# nbgrader's instructor pieces a student's JupyterLab does without.
-STUDENT_SERVER_CONFIG = {"ServerApp": {"jpserver_extensions": {
-    "nbgrader.server_extensions.formgrader": False,
-    "nbgrader.server_extensions.course_list": False,
-}}}
-STUDENT_PAGE_CONFIG = {"disabledExtensions": {
-    "@jupyter/nbgrader:formgrader": True,
-    "@jupyter/nbgrader:course-list": True,
-    "@jupyter/nbgrader:create-assignment": True,
-}}
-
 HUB_CONFIG = '''\
 """JupyterHub configuration of the course {course_root!r} (written by python -m graders.hub).
 
@@ -89,6 +78,11 @@ c.Spawner.http_timeout = 120
 # nbgrader runs `alembic` (gradebook migrations) and kernels run `python`: this environment first.
 c.Spawner.environment = {{"PATH": {path!r}}}
 
+# Formgrader's autograde button grades through this service, as root, as the batch does
+# (graders/autograde_service.py); the instructors' servers find it through GRADERS_AUTOGRADE_SOCKET.
+c.JupyterHub.services = [{{"name": "graders-autograde", "command": {autograde_cmd!r},
+                           "environment": {{"PATH": {path!r}}}}}]
+
 INSTRUCTORS = set({instructors!r})
 # A student's server also sees the student view: no hidden checks, no solutions (graders/student_view.py).
 STUDENT_CMD = {student_cmd!r}
@@ -99,6 +93,7 @@ def pre_spawn_hook(spawner):
     if spawner.user.name in INSTRUCTORS:
         spawner.notebook_dir = {course_root!r}
         config_path = {instructor_config_path!r}
+        spawner.environment = dict(spawner.environment, GRADERS_AUTOGRADE_SOCKET={autograde_socket!r})
     else:
         spawner.notebook_dir = "~"
         spawner.cmd = STUDENT_CMD
@@ -138,9 +133,14 @@ class Hub:
         return self.state / "jupyterhub_config.py"
 
     @property
+    def autograde_socket(self) -> Path:
+        """The Unix socket of the course's autograde service (graders/autograde_service.py)."""
+        return self.state / "autograde.sock"
+
+    @property
     def student_jupyter(self) -> Path:
         """The Jupyter config folder that switches nbgrader's instructor extensions off for students."""
-        return self.state / "student_jupyter"
+        return self.course.student_jupyter
 
     def command(self) -> list[str]:
         """The command that starts the hub (run it as root, from any folder)."""
@@ -214,17 +214,7 @@ def spawn_command(plan: dict) -> list[str]:
 def write_config(hub: Hub) -> Path:
     """Write the hub's jupyterhub_config.py and the students' Jupyter config; returns the config file."""
     hub.state.mkdir(parents=True, exist_ok=True)
-    hub.state.chmod(0o755)  # users' servers read the students' Jupyter config below it
-    hub.student_jupyter.mkdir(exist_ok=True)
-    (hub.student_jupyter / "jupyter_server_config.json").write_text(
-        json.dumps(STUDENT_SERVER_CONFIG, indent=2) + "\n")
-    (hub.student_jupyter / "labconfig").mkdir(exist_ok=True)
-    (hub.student_jupyter / "labconfig" / "page_config.json").write_text(
-        json.dumps(STUDENT_PAGE_CONFIG, indent=2) + "\n")
-    for folder, dirs, files in os.walk(hub.student_jupyter):
-        os.chmod(folder, 0o755)
-        for name in files:
-            os.chmod(os.path.join(folder, name), 0o644)
+    hub.state.chmod(0o755)  # users' servers reach the autograde service's socket below it
     path = os.pathsep.join([str(VENV_BIN), "/usr/local/bin", "/usr/bin", "/bin"])
     hub.config_file.write_text(HUB_CONFIG.format(
         course_root=str(hub.course.root), instructors=sorted(hub.instructors),
@@ -236,9 +226,11 @@ def write_config(hub: Hub) -> Path:
         spawn_cmd=spawn_command(passage_plan()),
         student_cmd=spawn_command(student_view.merge(passage_plan(), hub.course.student_plan())),
         path=path,
+        autograde_cmd=[sys.executable, "-m", "graders.autograde_service", str(hub.course.root),
+                       "--socket", str(hub.autograde_socket)],
+        autograde_socket=str(hub.autograde_socket),
         instructor_config_path=os.pathsep.join([str(hub.course.jupyter_config), str(hub.course.root)]),
-        student_config_path=os.pathsep.join([str(hub.course.jupyter_config), str(hub.student_jupyter),
-                                             str(hub.course.student_config)])))
+        student_config_path=hub.course.student_config_path()))
     return hub.config_file
 
 

@@ -17,6 +17,9 @@ on ``JUPYTER_CONFIG_PATH``, on the hub (graders/hub.py) and off it
   inside Lab's iframe the links still ask Lab to open the file
   (``postMessage``, as nbgrader does), with the ``./`` of a course root that
   is the server root taken off;
+* makes Formgrader's *autograde* button run the batch for that submission
+  (graders/autograde_service.py): on the hub as root, through the course's
+  autograde service, with the batch's isolation; one way to grade;
 * opens terminals at the server's root folder (the course root for an
   instructor, the home folder for a student) with the server's ``PATH`` (the
   course's environment first): the process works from ``root_dir``, and the
@@ -31,6 +34,7 @@ hooks) and "Config file and command line options" (``tornado_settings``,
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -113,7 +117,10 @@ def _load_jupyter_server_extension(serverapp) -> None:
     if os.path.isdir(root):
         os.chdir(root)
 
+    if not serverapp.jpserver_extensions.get("nbgrader.server_extensions.formgrader"):
+        return  # a student's server: no Formgrader
     try:
+        from nbgrader.server_extensions.formgrader.base import BaseApiHandler, check_xsrf
         source = _utils_js_path()
     except ImportError:
         return
@@ -125,12 +132,39 @@ def _load_jupyter_server_extension(serverapp) -> None:
             self.set_header("Cache-Control", "no-cache")
             self.write(text)
 
+    class AutogradeHandler(BaseApiHandler):
+        """Formgrader's *autograde* button: the batch for one submission (graders/autograde_service.py)."""
+
+        @web.authenticated
+        @check_xsrf
+        async def post(self, assignment_id, student_id):
+            from . import autograde_service
+            socket_path = os.environ.get("GRADERS_AUTOGRADE_SOCKET")
+            loop = asyncio.get_running_loop()
+            try:
+                if socket_path:  # on the hub: root grades, as the batch does
+                    answer = await loop.run_in_executor(None, autograde_service.ask, socket_path,
+                                                        assignment_id, student_id)
+                else:
+                    answer = await loop.run_in_executor(None, autograde_service.grade_one,
+                                                        Path(self.coursedir.root), assignment_id, student_id)
+            except (OSError, ValueError) as exc:
+                answer = {"success": False, "log": "", "error": f"autograding could not start: {exc}"}
+            self.settings["nbgrader_gradebook"] = None  # another process wrote the gradebook
+            self.write(json.dumps(answer))
+
     webapp = serverapp.web_app
-    pattern = url_path_join(webapp.settings["base_url"], "/formgrader/static/js/utils.js")
-    webapp.add_handlers(".*$", [(pattern, UtilsJS)])
-    # Tornado tries host rules in order: this one must come before Formgrader's static files.
+    base = webapp.settings["base_url"]
+    webapp.add_handlers(".*$", [
+        (url_path_join(base, "/formgrader/static/js/utils.js"), UtilsJS),
+        (url_path_join(base, "/formgrader/api/submission/([^/]+)/([^/]+)/autograde"), AutogradeHandler),
+    ])
+    # Tornado tries host rules in order: ours must come before Formgrader's.
     rules = webapp.default_router.rules
     ours = rules[-2]
     rules.remove(ours)
     rules.insert(0, ours)
-    serverapp.log.info("graders.lab_server: frame policy %r; Formgrader's links fixed", FRAME_POLICY)
+    serverapp.log.info("graders.lab_server: frame policy %r; Formgrader's links fixed; its autograde "
+                       "button runs the batch%s", FRAME_POLICY,
+                       " (as root, through the course's autograde service)"
+                       if os.environ.get("GRADERS_AUTOGRADE_SOCKET") else "")

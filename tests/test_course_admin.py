@@ -37,7 +37,10 @@ def course(tmp_path_factory):
 
 def test_the_layout_is_the_documented_one(course):
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
-    assert (course.root / "source").resolve() == REPO / "solutions"
+    source = course.root / "source"
+    assert source.is_dir() and not source.is_symlink()
+    assert sorted(p.name for p in source.iterdir()) == ["clock", "secret_number", "secret_word", "swap"]
+    assert all((source / name).resolve() == REPO / "solutions" / name for name in course_admin.assignments())
     assert (course.root / "release").is_dir()
     assert mode(course.root) == 0o700
     assert mode(course.base) == 0o755
@@ -55,6 +58,7 @@ def test_nbgrader_reads_the_instructor_config_from_the_course_root(course):
     course_id, root, source, exchange, first = done.stdout.split()
     assert course_id == course_admin.COURSE_ID and Path(root) == course.root
     assert Path(source) == course.root / "source" / "clock"
+    assert (Path(source) / "clock.ipynb").is_file()
     assert Path(exchange) == course.exchange()
     assert first == "graders.nbgrader.Execute"  # the repository's autograding plug-ins are loaded
 
@@ -129,3 +133,39 @@ def test_the_environment_check_walks_every_folder_on_the_way(tmp_path):
         assert course_admin.closed_to_others(tool) is None
         tool.chmod(0o750)
         assert course_admin.closed_to_others(tool) == (tool, 0o750)
+
+
+def test_the_older_single_source_link_becomes_one_link_per_assignment(tmp_path):
+    source = tmp_path / "source"
+    source.symlink_to(REPO / "solutions", target_is_directory=True)
+    course_admin.link_sources(source)
+    assert not source.is_symlink()
+    assert sorted(os.listdir(source)) == ["clock", "secret_number", "secret_word", "swap"]
+    (source / "mine").mkdir()  # the instructor's own assignment stays
+    course_admin.link_sources(source)
+    assert (source / "mine").is_dir() and len(os.listdir(source)) == 5
+
+
+def test_a_roster_names_the_students_in_the_gradebook(course, tmp_path):
+    from nbgrader.api import Gradebook
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\n"
+                      "alice,Alice,Liddell,alice@example.org\nbob,Bob,Dylan,\n")
+    done = subprocess.run([sys.executable, "-m", "graders", "course", "init", str(course.base), "--private-python",
+                           "--roster", str(roster)], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert "2 students" in done.stdout
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course_admin.COURSE_ID) as gradebook:
+        people = {s.id: (s.first_name, s.last_name, s.email) for s in gradebook.students}
+    assert people["alice"] == ("Alice", "Liddell", "alice@example.org")
+    assert people["bob"] == ("Bob", "Dylan", None)
+
+
+def test_a_roster_without_ids_is_refused(course, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("login,first_name\nalice,Alice\n")
+    done = subprocess.run([sys.executable, "-m", "graders", "course", "init", str(course.base), "--private-python",
+                           "--roster", str(roster)], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and "no 'id' column" in done.stderr

@@ -13,6 +13,7 @@ with that reason otherwise.  CI runs as root.
 """
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import secrets
@@ -30,6 +31,7 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("jupyterhub", reason="the hub extra: pip install -e '.[hub]'")
 
+import course_users  # noqa: E402
 from graders import course_admin, hub as course_hub  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -264,6 +266,39 @@ def test_a_course_round_on_jupyterhub(running_hub):
         assert CORRECT.read_text().splitlines()[1] in copy.read_text()
         submissions = instructor.get("/formgrader/api/submissions/clock").json()
         assert [s["student"] for s in submissions] == [student.name]
+
+        # Formgrader's autograde button: the batch, run as root by the course's autograde service
+        # (the sandboxes get their own uids), its files given back to the instructor.
+        assert hub.autograde_socket.is_socket()
+        servers = {p.username(): p for p in psutil.process_iter() if "jupyterhub-singleuser" in " ".join(_cmdline(p))}
+        assert servers[teacher.name].environ().get("GRADERS_AUTOGRADE_SOCKET") == str(hub.autograde_socket)
+        assert "GRADERS_AUTOGRADE_SOCKET" not in servers[student.name].environ()
+        graded = instructor.send("POST", f"/formgrader/api/submission/clock/{student.name}/autograde",
+                                 timeout=600).json()
+        assert graded["success"], graded
+        notebook = course.root / "autograded" / student.name / "clock" / "clock.ipynb"
+        log = course.root / ".graders" / "logs" / "clock" / f"{student.name}.log"
+        assert notebook.is_file() and log.is_file()
+        assert {p.stat().st_uid for p in (notebook, log, course.root / "gradebook.db")} == {teacher.uid}
+        scores = {s["student"]: s["score"] for s in instructor.get("/formgrader/api/submissions/clock").json()}
+        assert scores[student.name] == 10, scores
+        # The batch afterwards keeps what the button graded (--force would grade it again).
+        stamp = log.stat().st_mtime_ns
+        batch = subprocess.run([sys.executable, "-m", "graders", "autograde", "clock", "--root", str(course.root)],
+                               cwd=REPO, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        assert batch.returncode == 0 and "already graded" in batch.stderr, batch.stdout + batch.stderr
+        assert log.stat().st_mtime_ns == stamp
+        # A student may not use the service.
+        from graders import autograde_service
+        asked = subprocess.run(course_users.spawn_argv(student.name, [sys.executable, "-c", (
+            "import sys, json; from graders import autograde_service as s; "
+            f"print(json.dumps(s.ask({str(hub.autograde_socket)!r}, 'clock', {student.name!r}, 60)))")],
+            cwd=Path("/")), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+            env=course_users.environment(student.name, Path(pwd.getpwnam(student.name).pw_dir)))
+        answer = json.loads(asked.stdout.strip().splitlines()[-1]) if asked.returncode == 0 else None
+        assert answer is not None and not answer["success"] and "may not autograde" in answer["error"], \
+            (asked.stdout, asked.stderr)
+        assert autograde_service.NAME.match("clock") and not autograde_service.NAME.match("../x")
     finally:
         instructor.close()
         learner.close()

@@ -29,3 +29,13 @@ def test_the_config_folder_enables_the_extension(tmp_path):
     folder = lab_server.write_config(tmp_path / "jupyter")
     config = json.loads((folder / "jupyter_server_config.d" / "graders.json").read_text())
     assert config == {"ServerApp": {"jpserver_extensions": {"graders.lab_server": True}}}
+
+
+def test_the_button_grades_ids_never_paths_or_options(tmp_path):
+    from graders import autograde_service
+    for bad in ("../clock", "--force", "a/b", ""):
+        with pytest.raises(ValueError):
+            autograde_service.grade_one(tmp_path, bad, "alice")
+        with pytest.raises(ValueError):
+            autograde_service.grade_one(tmp_path, "clock", bad)
+    assert autograde_service.command(tmp_path, "clock", "alice")[-1] == "--force"
