@@ -20,6 +20,9 @@ on ``JUPYTER_CONFIG_PATH``, on the hub (graders/hub.py) and off it
 * makes Formgrader's *autograde* button run the batch for that submission
   (graders/autograde_service.py): on the hub as root, through the course's
   autograde service, with the batch's isolation; one way to grade;
+* makes the *Assignments* tab's "(view feedback)" open the feedback pages
+  (JupyterLab's HTML viewer) besides showing their folder: nbgrader's lab
+  extension chunk with that link is served with the link's handler extended;
 * opens terminals at the server's root folder (the course root for an
   instructor, the home folder for a student) with the server's ``PATH`` (the
   course's environment first): the process works from ``root_dir``, and the
@@ -67,6 +70,40 @@ def fixed_utils_js(text: str) -> str:
     return fixed
 
 
+# nbgrader's Assignments tab: "(view feedback)" only moved the file browser to the feedback folder.
+_VIEW_FEEDBACK = re.compile(r'(\w+)\.onclick=function\(\)\{(\w+)\.commands\.execute\("filebrowser:go-to-path",'
+                            r'\{path:(\w+)\}\)\},\1\.innerText=" \(view feedback\)"')
+_OPEN_FEEDBACK = ('{a}.onclick=function(){{{app}.commands.execute("filebrowser:go-to-path",{{path:{p}}});'
+                  '{app}.serviceManager.contents.get({p}).then(function(m){{(m.content||[]).filter(function(f)'
+                  '{{return f.type==="file"&&/[.]html$/.test(f.name)}}).forEach(function(f){{'
+                  '{app}.commands.execute("docmanager:open",{{path:f.path}})}})}})}},{a}.innerText=" (view feedback)"')
+
+
+def opening_feedback_js(text: str) -> str | None:
+    """A chunk of nbgrader's lab extension whose "(view feedback)" link also opens the feedback pages.
+
+    The link still shows the folder (as nbgrader does) and then opens each
+    ``.html`` in it with JupyterLab's HTML viewer.  None when ``text`` is not
+    the chunk with that link.
+    """
+    fixed, count = _VIEW_FEEDBACK.subn(
+        lambda m: _OPEN_FEEDBACK.format(a=m.group(1), app=m.group(2), p=m.group(3)), text)
+    return fixed if count == 1 else None
+
+
+def _feedback_chunk() -> tuple[str, str] | None:
+    """(file name, fixed text) of the nbgrader lab extension chunk with the "(view feedback)" link."""
+    from jupyter_core.paths import jupyter_path
+    for folder in jupyter_path("labextensions"):
+        static = Path(folder) / "@jupyter" / "nbgrader" / "static"
+        for path in sorted(static.glob("*.js")) if static.is_dir() else []:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if "(view feedback)" in text:
+                fixed = opening_feedback_js(text)
+                return (path.name, fixed) if fixed else None
+    return None
+
+
 def _utils_js_path() -> Path:
     from nbgrader.server_extensions.formgrader import handlers
     return Path(handlers.static_path) / "js" / "utils.js"
@@ -106,7 +143,7 @@ def _link_jupyter_server_extension(serverapp) -> None:
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
-    """Work from the server's root; serve Formgrader's utils.js with working links (when Formgrader is there)."""
+    """Work from the server's root; serve the fixed JavaScript (view feedback; Formgrader's links, button)."""
     from jupyter_server.utils import url_path_join
     from tornado import web
 
@@ -117,20 +154,51 @@ def _load_jupyter_server_extension(serverapp) -> None:
     if os.path.isdir(root):
         os.chdir(root)
 
-    if not serverapp.jpserver_extensions.get("nbgrader.server_extensions.formgrader"):
-        return  # a student's server: no Formgrader
+    webapp = serverapp.web_app
+    base = webapp.settings["base_url"]
+    ours = []
+
+    class JavaScript(web.RequestHandler):
+        def initialize(self, text: str) -> None:
+            self.text = text
+
+        def get(self):
+            self.set_header("Content-Type", "application/javascript; charset=UTF-8")
+            self.set_header("Cache-Control", "no-cache")
+            self.write(self.text)
+
+    chunk = _feedback_chunk()
+    if chunk:
+        ours.append((url_path_join(base, "/lab/extensions/@jupyter/nbgrader/static/", chunk[0]), JavaScript,
+                     {"text": chunk[1]}))
+    else:
+        serverapp.log.warning("graders.lab_server: nbgrader's lab extension changed; "
+                              "'(view feedback)' only shows the folder")
+    if serverapp.jpserver_extensions.get("nbgrader.server_extensions.formgrader"):
+        ours += _formgrader_handlers(serverapp, base, JavaScript)
+    if ours:
+        webapp.add_handlers(".*$", ours)
+        # Tornado tries host rules in order: ours must come before JupyterLab's and Formgrader's.
+        rules = webapp.default_router.rules
+        rule = rules[-2]
+        rules.remove(rule)
+        rules.insert(0, rule)
+    serverapp.log.info("graders.lab_server: frame policy %r; '(view feedback)' opens the feedback; "
+                       "Formgrader's links fixed; its autograde button runs the batch%s", FRAME_POLICY,
+                       " (as root, through the course's autograde service)"
+                       if os.environ.get("GRADERS_AUTOGRADE_SOCKET") else "")
+
+
+def _formgrader_handlers(serverapp, base: str, JavaScript) -> list:
+    """Formgrader's utils.js with working links, and its autograde button running the batch."""
+    from jupyter_server.utils import url_path_join
+    from tornado import web
     try:
         from nbgrader.server_extensions.formgrader.base import BaseApiHandler, check_xsrf
         source = _utils_js_path()
     except ImportError:
-        return
+        return []
     text = fixed_utils_js(source.read_text(encoding="utf-8"))
-
-    class UtilsJS(web.RequestHandler):
-        def get(self):
-            self.set_header("Content-Type", "application/javascript; charset=UTF-8")
-            self.set_header("Cache-Control", "no-cache")
-            self.write(text)
 
     class AutogradeHandler(BaseApiHandler):
         """Formgrader's *autograde* button: the batch for one submission (graders/autograde_service.py)."""
@@ -153,18 +221,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
             self.settings["nbgrader_gradebook"] = None  # another process wrote the gradebook
             self.write(json.dumps(answer))
 
-    webapp = serverapp.web_app
-    base = webapp.settings["base_url"]
-    webapp.add_handlers(".*$", [
-        (url_path_join(base, "/formgrader/static/js/utils.js"), UtilsJS),
+    return [
+        (url_path_join(base, "/formgrader/static/js/utils.js"), JavaScript, {"text": text}),
         (url_path_join(base, "/formgrader/api/submission/([^/]+)/([^/]+)/autograde"), AutogradeHandler),
-    ])
-    # Tornado tries host rules in order: ours must come before Formgrader's.
-    rules = webapp.default_router.rules
-    ours = rules[-2]
-    rules.remove(ours)
-    rules.insert(0, ours)
-    serverapp.log.info("graders.lab_server: frame policy %r; Formgrader's links fixed; its autograde "
-                       "button runs the batch%s", FRAME_POLICY,
-                       " (as root, through the course's autograde service)"
-                       if os.environ.get("GRADERS_AUTOGRADE_SOCKET") else "")
+    ]

@@ -39,3 +39,12 @@ def test_the_button_grades_ids_never_paths_or_options(tmp_path):
         with pytest.raises(ValueError):
             autograde_service.grade_one(tmp_path, "clock", bad)
     assert autograde_service.command(tmp_path, "clock", "alice")[-1] == "--force"
+
+
+def test_view_feedback_also_opens_the_feedback_pages():
+    name, text = lab_server._feedback_chunk()
+    assert name.endswith(".js")
+    assert text.count("(view feedback)") == 1
+    link = text[text.index("filebrowser:go-to-path") - 60:text.index(' (view feedback)')]
+    assert 'execute("docmanager:open",{path:f.path})' in link and "serviceManager.contents.get(" in link
+    assert lab_server.opening_feedback_js("no link here") is None
