@@ -20,6 +20,15 @@ Linux machine under JupyterHub:
   submits and fetches feedback through the shared exchange (mode 1777).  It
   runs in the course's student view (graders/student_view.py): the visible
   checks only, no solutions.
+* every server loads the course's server extension (graders/lab_server.py:
+  Lab may frame Formgrader, Formgrader's links work under ``/user/NAME/``,
+  terminals open at the server's root with the environment on ``PATH``);
+* Formgrader's *autograde* button grades through the course's autograde
+  service (graders/autograde_service.py), a JupyterHub managed service run as
+  root: the batch's isolation, files given back to the instructor.
+
+``python -m graders.hub`` refuses an environment other users could not run
+(graders.course_admin.environment_problem) unless ``--private-python``.
 
 Sources: JupyterHub documentation, "Configuration basics", "Authenticators"
 (PAMAuthenticator, ``allowed_users``) and "Spawners" (LocalProcessSpawner,
