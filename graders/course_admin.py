@@ -296,9 +296,7 @@ def environment_problem() -> str | None:
                        "then: rm -rf .venv && make PYTHON=/usr/bin/python3 venv")
             return (f"the course's users cannot run this environment: {where} (mode {mode:04o}) is closed to "
                     f"other users, on the way to {os.path.realpath(path)}.\n"
-                    f"Build the environment from a Python every user can run, then run this again: {rebuild}\n"
-                    f"(To go on anyway, when you are this course's only user on this machine: --private-python; "
-                    f"with make: COURSE_ARGS=--private-python.)")
+                    f"Build the environment from a Python every user can run, then run this again: {rebuild}")
     return None
 
 
@@ -391,7 +389,8 @@ def main(args: argparse.Namespace) -> int:
         os.execvpe(command[0], command, env)
     problem = None if getattr(args, "private_python", False) else environment_problem()
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {problem}\n(To go on anyway, when you are this course's only user on this machine: "
+              f"--private-python; with make: COURSE_ARGS=--private-python.)", file=sys.stderr)
         return 2
     course = init(base, exchange=Path(args.exchange) if args.exchange else None)
     if getattr(args, "roster", None):

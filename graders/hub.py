@@ -298,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     problem = None if args.private_python else course_admin.environment_problem()
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {problem}\n(To go on anyway: --private-python, with make COURSE_ARGS=--private-python; "
+              f"the users' servers then reach Python through a private mount namespace, their other logins "
+              f"cannot.)", file=sys.stderr)
         return 2
     for name in (*args.instructor, *args.student):
         try:
