@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test mutation soak lab course hub notebooks bench bench-selfcheck bench-concurrency screenshots clean venv
+.PHONY: demo test mutation soak lab course student-lab hub notebooks bench bench-selfcheck bench-concurrency screenshots clean venv
 
 venv: $(STAMP)
 
@@ -47,10 +47,17 @@ lab: $(STAMP)
 
 # The instructor's course (docs/course.md): Formgrader, the exchange, exports; JupyterLab rooted at
 # $(COURSE)/instructor.  Students never see it: they work in their own folders (or `make lab`).
+# Refuses (and says how to rebuild .venv) when other users could not run this environment's Python.
 COURSE ?= build/course
+COURSE_ARGS ?=
 course: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	$(BIN)/python -m graders course init $(COURSE) --lab
+	$(BIN)/python -m graders course init $(COURSE) --lab $(COURSE_ARGS)
+
+# A student's JupyterLab without the hub, on the current folder (run it as the student, in their
+# home; the Assignments tab and Validate find the course): make student-lab COURSE=DIR
+student-lab: $(STAMP)
+	$(BIN)/python -m graders course student-lab $(abspath $(COURSE))
 
 # A JupyterHub for a class (graders/course/hub.py, docs/hub.md): the course in
 # $(COURSE), local Unix users log in with their passwords.  As root:
@@ -62,7 +69,7 @@ HUB_IP ?= 127.0.0.1
 hub: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab,hub]'
 	$(BIN)/python -m graders.course.hub $(COURSE) --ip $(HUB_IP) --port $(HUB_PORT) \
-		$(addprefix --instructor ,$(INSTRUCTOR)) $(addprefix --student ,$(STUDENTS))
+		$(addprefix --instructor ,$(INSTRUCTOR)) $(addprefix --student ,$(STUDENTS)) $(COURSE_ARGS)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m graders release

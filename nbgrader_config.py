@@ -47,8 +47,17 @@ c.Execute.timeout = 60
 # passes per submission); once after the last one is enough to refuse an invalid notebook.
 c.Exporter.optimistic_validation = True
 
+# Feedback (graders/reports/feedback.py): each transcript once (the diagram; the text folded under it),
+# no MathJax from a CDN (our feedback/mathjax.html.j2 comes before nbconvert's), no config warning.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "graders.reports.feedback.ClearHiddenTests",
+    "graders.reports.feedback.FoldTranscripts",
+]
+import nbgrader  # noqa: E402
+
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(here, "graders", "reports", "templates"),
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
 ]

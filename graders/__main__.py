@@ -10,8 +10,10 @@
                                 [--scheduler ADDRESS [--worker-wait SECONDS]]
         Autograde every submission (or one) with nbgrader, in parallel (on a
         Dask cluster: --scheduler).
-    python -m graders course init [DIR] [--exchange PATH] [--lab]
+    python -m graders course init [DIR] [--exchange PATH] [--roster CSV] [--lab]
         Create an instructor's course in DIR (default build/course): docs/course.md.
+    python -m graders course student-lab [DIR] [--lab-args OPTIONS]
+        A student's JupyterLab on the current folder, with the course's Assignments tab.
     python -m graders report [ASSIGNMENT...] [--root DIR]
         Write the class report (report.html, check_results.csv) of a graded course.
     python -m graders export ASSIGNMENT [--root DIR] [--out DIR]
@@ -106,12 +108,19 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=lambda a: __import__("graders.grading.batch", fromlist=["main"]).main(a))
 
     p = sub.add_parser("course", help="create an instructor's course (Formgrader, exchange): docs/course.md")
-    p.add_argument("action", choices=("init",))
+    p.add_argument("action", choices=("init", "student-lab"),
+                   help="init: create or update the course; student-lab: a student's JupyterLab on the "
+                        "current folder, with the course's Assignments tab (run it as the student)")
     p.add_argument("dir", nargs="?", default="build/course", help="course folder (default build/course)")
     p.add_argument("--exchange", help="nbgrader exchange root (default DIR/exchange)")
     p.add_argument("--lab", action="store_true", help="then start the instructor's JupyterLab on the course")
     p.add_argument("--lab-args", default="", metavar="OPTIONS",
                    help="more JupyterLab options, in one string (e.g. '--no-browser --port 8890')")
+    p.add_argument("--roster", metavar="CSV",
+                   help="add the students of CSV (columns id, first_name, last_name, email, as nbgrader's "
+                        "`db student import`) to the gradebook")
+    p.add_argument("--private-python", action="store_true",
+                   help="allow an environment other users cannot run (you are the course's only user here)")
     p.set_defaults(func=lambda a: __import__("graders.course.admin", fromlist=["main"]).main(a))
 
     p = sub.add_parser("report", help="write ROOT/report.html and ROOT/check_results.csv after autograding")

@@ -86,6 +86,25 @@ def test_feedback_shows_failures_and_transcripts_but_no_hidden_test_code(course)
     assert "waits_for_whole_question&quot;)" not in page and 'waits_for_whole_question")' not in page
 
 
+def test_feedback_shows_each_transcript_once_and_loads_nothing_from_the_internet(course):
+    """graders/reports/feedback.py: the diagram shown, the text folded; no CDN; no config warning."""
+    import re
+    root, _names, _ = course
+    done = nbgrader("generate_feedback", "clock", "--force", root=root)
+    assert "not recognized" not in done.stderr, done.stderr[-2000:]
+    page = (root / "feedback" / "wrong_answer" / "clock" / "clock.html").read_text()
+    assert not re.search(r'(src|href)="(https?:)?//', page), re.findall(r'(?:src|href)="(?:https?:)?//[^"]+', page)
+    assert "cdnjs" not in page and "MathJax.Hub" not in page
+    folds = page.count('<details class="graders-transcript-text">')
+    diagrams = page.count('class="graders-sequence')
+    assert folds >= 5 and diagrams >= 1, (folds, diagrams)  # a check not run has no diagram
+    # the text of each transcript is there once, folded (not a stdout block above the diagram)
+    assert "(the transcripts above, drawn as sequence diagrams)" not in page
+    text_outside = re.sub(r'<details class="graders-transcript-text">.*?</details>', "", page, flags=re.S)
+    assert "did not get a time.ctime() text" in page
+    assert "    transcript:" in page and "    transcript:" not in text_outside  # the text version: folded only
+
+
 def test_export_writes_grades_csv(course):
     root, names, _ = course
     target = root / "grades.csv"

@@ -37,7 +37,7 @@ pytest.importorskip("jupyterlab", reason="the lab extra: pip install -e '.[lab]'
 httpx = pytest.importorskip("httpx")
 
 from _browser import browser, needs_chromium  # noqa: E402,F401 - browser is a fixture
-from graders.course.paths import admin as course_admin  # noqa: E402
+from graders.course import admin as course_admin  # noqa: E402
 from graders.course.paths import environment  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

@@ -113,8 +113,13 @@ def play(r: Round) -> None:
     r.exchange.chmod(0o1777)  # the administrator makes the shared exchange, as nbgrader documents
 
     # instructor: the course, the assignment, the release
+    # (--private-python: this test's Python may be pyenv's under /root; course_users opens the way to it)
+    roster = r.base / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\n" + "".join(
+        f"{name},{case.replace('_', '')},Student{i},{name}@example.org\n"
+        for i, (name, case) in enumerate(r.students.items())))
     r.run(r.instructor, sys.executable, "-m", "graders", "course", "init", str(r.course),
-          "--exchange", str(r.exchange), cwd=r.homes[r.instructor])
+          "--exchange", str(r.exchange), "--roster", str(roster), "--private-python", cwd=r.homes[r.instructor])
     r.nbgrader(r.instructor, "generate_assignment", ASSIGNMENT)
     r.nbgrader(r.instructor, "release_assignment", ASSIGNMENT)
 
@@ -137,7 +142,10 @@ def play(r: Round) -> None:
                            stdin=subprocess.DEVNULL)
     r.log.append(f"$ [root] python -m graders autograde -> {batch.returncode}\n{batch.stdout}{batch.stderr}")
     assert batch.returncode == 0, batch.stdout + batch.stderr
-    subprocess.run(["chown", "-R", f"{r.instructor}:{r.instructor}", str(r.root)], check=True)
+    # The batch gave what it wrote (as root) back to the owner of the course root: no chown -R.
+    me = users.pwd.getpwnam(r.instructor).pw_uid
+    rooted = [str(p) for p in [r.root, *r.root.rglob("*")] if p.lstat().st_uid != me]
+    assert not rooted, f"left to root by the batch: {rooted[:10]}"
     r.autograded = gradebook_scores(r.root)
     r.nbgrader(r.instructor, "generate_feedback", ASSIGNMENT)
     r.nbgrader(r.instructor, "release_feedback", ASSIGNMENT)
@@ -355,6 +363,12 @@ def test_formgrader_shows_the_submissions_opens_them_and_takes_a_manual_grade(co
         assert assignments[ASSIGNMENT]["num_submissions"] == len(r.students)
         submissions = {s["student"]: s for s in server.json("GET", f"/formgrader/api/submissions/{ASSIGNMENT}")}
         assert {s: (v["score"], v["max_score"]) for s, v in submissions.items()} == r.autograded
+        # Manage Students shows the roster's names (course init --roster)
+        people = {s["id"]: (s["first_name"], s["last_name"]) for s in server.json("GET", "/formgrader/api/students")}
+        assert all(people[student] == (case.replace("_", ""), f"Student{i}")
+                   for i, (student, case) in enumerate(r.students.items())), people
+        # only the four graded assignments, not the lecture notebooks
+        assert sorted(assignments) == ["clock", "secret_number", "secret_word", "swap"], sorted(assignments)
 
         # every page and link of Formgrader opens (the course root is JupyterLab's root)
         status, page = server.request("GET", "/formgrader/manage_assignments")
@@ -402,6 +416,8 @@ def check_exports(r: Round, manual: dict) -> None:
     with open(r.root / "exports" / "grades.csv", newline="") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f) if row["assignment"] == ASSIGNMENT}
     assert set(rows) == set(r.students)
+    for i, (student, case) in enumerate(r.students.items()):  # the roster's names (course init --roster)
+        assert (rows[student]["first_name"], rows[student]["last_name"]) == (case.replace("_", ""), f"Student{i}")
     for student in r.students:
         assert float(rows[student]["score"]) == pytest.approx(scores[student][0])
         results = json.loads((r.root / "exports" / "gradescope" / ASSIGNMENT / student / "results.json").read_text())

@@ -13,6 +13,7 @@ with that reason otherwise.  CI runs as root.
 """
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import secrets
@@ -30,6 +31,7 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("jupyterhub", reason="the hub extra: pip install -e '.[hub]'")
 
+import course_users  # noqa: E402
 from graders.course import admin as course_admin  # noqa: E402
 from graders.course import hub as course_hub
 
@@ -174,7 +176,7 @@ class Session:
 
     def send(self, method: str, path: str, **kw) -> httpx.Response:
         r = self.http.request(method, self.prefix + path, headers={"X-XSRFToken": self.xsrf or ""}, **kw)
-        assert r.status_code in (200, 201), f"{method} {path}: {r.status_code} {r.text[-2000:]}"
+        assert r.status_code in (200, 201, 204), f"{method} {path}: {r.status_code} {r.text[-2000:]}"
         return r
 
     def close(self):
@@ -206,6 +208,26 @@ def test_a_course_round_on_jupyterhub(running_hub):
 
         # The instructor's Formgrader works the first time, and the student has none.
         assert instructor.get("/formgrader/api/assignments").json() is not None
+        # JupyterLab may frame Formgrader (its own origin), and nothing else may frame either server.
+        for session in (instructor, learner):
+            policy = session.get("/lab").headers["Content-Security-Policy"]
+            assert policy == "frame-ancestors 'self'", policy
+        # Formgrader's links (assignment folders, Preview, live notebook) lead to Lab's pages under
+        # the user's prefix, and those pages exist.
+        utils = instructor.get("/formgrader/static/js/utils.js").text
+        assert '"/lab/tree/"' in utils and '"/tree/"' not in utils
+        assert instructor.http.get(f"{instructor.prefix}/lab/tree/source/clock").status_code == 200
+
+        # A terminal opened at the file browser's top ("cwd": "", as Lab asks): the instructor's at
+        # the course root, the student's in their home, both with the course's environment on PATH.
+        home = Path(pwd.getpwnam(student.name).pw_dir)
+        for session, folder in ((instructor, course.root), (learner, home)):
+            name = session.send("POST", "/api/terminals", json={"cwd": ""}).json()["name"]
+            shell = wait_for(lambda: _terminal_shell(session.user.name), 30, "the terminal's shell")
+            assert Path(shell.cwd()) == folder
+            assert shell.environ()["PATH"].split(os.pathsep)[0] == str(course_hub.VENV_BIN)
+            assert "-l" not in shell.cmdline() and "--login" not in shell.cmdline()
+            session.send("DELETE", f"/api/terminals/{name}")
         assert learner.http.get(f"{learner.prefix}/formgrader/api/assignments").status_code == 404
 
         # Formgrader: generate, then release to the exchange.
@@ -245,9 +267,52 @@ def test_a_course_round_on_jupyterhub(running_hub):
         assert CORRECT.read_text().splitlines()[1] in copy.read_text()
         submissions = instructor.get("/formgrader/api/submissions/clock").json()
         assert [s["student"] for s in submissions] == [student.name]
+
+        # Formgrader's autograde button: the batch, run as root by the course's autograde service
+        # (the sandboxes get their own uids), its files given back to the instructor.
+        assert hub.autograde_socket.is_socket()
+        servers = {p.username(): p for p in psutil.process_iter() if "jupyterhub-singleuser" in " ".join(_cmdline(p))}
+        assert servers[teacher.name].environ().get("GRADERS_AUTOGRADE_SOCKET") == str(hub.autograde_socket)
+        assert "GRADERS_AUTOGRADE_SOCKET" not in servers[student.name].environ()
+        graded = instructor.send("POST", f"/formgrader/api/submission/clock/{student.name}/autograde",
+                                 timeout=600).json()
+        assert graded["success"], graded
+        notebook = course.root / "autograded" / student.name / "clock" / "clock.ipynb"
+        log = course.root / ".graders" / "logs" / "clock" / f"{student.name}.log"
+        assert notebook.is_file() and log.is_file()
+        assert {p.stat().st_uid for p in (notebook, log, course.root / "gradebook.db")} == {teacher.uid}
+        scores = {s["student"]: s["score"] for s in instructor.get("/formgrader/api/submissions/clock").json()}
+        assert scores[student.name] == 10, scores
+        # The batch afterwards keeps what the button graded (--force would grade it again).
+        stamp = log.stat().st_mtime_ns
+        batch = subprocess.run([sys.executable, "-m", "graders", "autograde", "clock", "--root", str(course.root)],
+                               cwd=REPO, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        assert batch.returncode == 0 and "already graded" in batch.stderr, batch.stdout + batch.stderr
+        assert log.stat().st_mtime_ns == stamp
+        # A student may not use the service.
+        from graders.course import autograde_service
+        asked = subprocess.run(course_users.spawn_argv(student.name, [sys.executable, "-c", (
+            "import sys, json; from graders import autograde_service as s; "
+            f"print(json.dumps(s.ask({str(hub.autograde_socket)!r}, 'clock', {student.name!r}, 60)))")],
+            cwd=Path("/")), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+            env=course_users.environment(student.name, Path(pwd.getpwnam(student.name).pw_dir)))
+        answer = json.loads(asked.stdout.strip().splitlines()[-1]) if asked.returncode == 0 else None
+        assert answer is not None and not answer["success"] and "may not autograde" in answer["error"], \
+            (asked.stdout, asked.stderr)
+        assert autograde_service.NAME.match("clock") and not autograde_service.NAME.match("../x")
     finally:
         instructor.close()
         learner.close()
+
+
+def _terminal_shell(user: str) -> psutil.Process | None:
+    """The shell of ``user``'s terminal: a child of their jupyterhub-singleuser, other than a kernel."""
+    for p in psutil.process_iter():
+        if "jupyterhub-singleuser" in " ".join(_cmdline(p)) and p.username() == user:
+            for child in p.children():
+                if child.name() in ("bash", "sh"):
+                    return child
+    return None
 
 
 def _cmdline(p: psutil.Process) -> list[str]:

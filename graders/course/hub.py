@@ -20,6 +20,15 @@ Linux machine under JupyterHub:
   submits and fetches feedback through the shared exchange (mode 1777).  It
   runs in the course's student view (graders/course/student_view.py): the visible
   checks only, no solutions.
+* every server loads the course's server extension (graders/course/lab_server.py:
+  Lab may frame Formgrader, Formgrader's links work under ``/user/NAME/``,
+  terminals open at the server's root with the environment on ``PATH``);
+* Formgrader's *autograde* button grades through the course's autograde
+  service (graders/course/autograde_service.py), a JupyterHub managed service run as
+  root: the batch's isolation, files given back to the instructor.
+
+``python -m graders.course.hub`` refuses an environment other users could not run
+(graders.course_admin.environment_problem) unless ``--private-python``.
 
 Sources: JupyterHub documentation, "Configuration basics", "Authenticators"
 (PAMAuthenticator, ``allowed_users``) and "Spawners" (LocalProcessSpawner,
@@ -46,17 +55,6 @@ NODE_PREFIX = REPO / "build" / "node"
 PROXY_VERSION = "5.3.0"
 PROXY = NODE_PREFIX / "node_modules" / ".bin" / "configurable-http-proxy"
 VENV_BIN = Path(sys.executable).parent
-
-# nbgrader's instructor pieces a student's JupyterLab does without.
-STUDENT_SERVER_CONFIG = {"ServerApp": {"jpserver_extensions": {
-    "nbgrader.server_extensions.formgrader": False,
-    "nbgrader.server_extensions.course_list": False,
-}}}
-STUDENT_PAGE_CONFIG = {"disabledExtensions": {
-    "@jupyter/nbgrader:formgrader": True,
-    "@jupyter/nbgrader:course-list": True,
-    "@jupyter/nbgrader:create-assignment": True,
-}}
 
 HUB_CONFIG = '''\
 """JupyterHub configuration of the course {course_root!r} (written by python -m graders.course.hub).
@@ -89,6 +87,11 @@ c.Spawner.http_timeout = 120
 # nbgrader runs `alembic` (gradebook migrations) and kernels run `python`: this environment first.
 c.Spawner.environment = {{"PATH": {path!r}}}
 
+# Formgrader's autograde button grades through this service, as root, as the batch does
+# (graders/course/autograde_service.py); the instructors' servers find it through GRADERS_AUTOGRADE_SOCKET.
+c.JupyterHub.services = [{{"name": "graders-autograde", "command": {autograde_cmd!r},
+                           "environment": {{"PATH": {path!r}}}}}]
+
 INSTRUCTORS = set({instructors!r})
 # A student's server also sees the student view: no hidden checks, no solutions (graders/course/student_view.py).
 STUDENT_CMD = {student_cmd!r}
@@ -98,7 +101,8 @@ def pre_spawn_hook(spawner):
     """The instructor's JupyterLab opens the course root; a student's, their home."""
     if spawner.user.name in INSTRUCTORS:
         spawner.notebook_dir = {course_root!r}
-        config_path = {course_root!r}
+        config_path = {instructor_config_path!r}
+        spawner.environment = dict(spawner.environment, GRADERS_AUTOGRADE_SOCKET={autograde_socket!r})
     else:
         spawner.notebook_dir = "~"
         spawner.cmd = STUDENT_CMD
@@ -138,9 +142,14 @@ class Hub:
         return self.state / "jupyterhub_config.py"
 
     @property
+    def autograde_socket(self) -> Path:
+        """The Unix socket of the course's autograde service (graders/course/autograde_service.py)."""
+        return self.state / "autograde.sock"
+
+    @property
     def student_jupyter(self) -> Path:
         """The Jupyter config folder that switches nbgrader's instructor extensions off for students."""
-        return self.state / "student_jupyter"
+        return self.course.student_jupyter
 
     def command(self) -> list[str]:
         """The command that starts the hub (run it as root, from any folder)."""
@@ -214,17 +223,7 @@ def spawn_command(plan: dict) -> list[str]:
 def write_config(hub: Hub) -> Path:
     """Write the hub's jupyterhub_config.py and the students' Jupyter config; returns the config file."""
     hub.state.mkdir(parents=True, exist_ok=True)
-    hub.state.chmod(0o755)  # users' servers read the students' Jupyter config below it
-    hub.student_jupyter.mkdir(exist_ok=True)
-    (hub.student_jupyter / "jupyter_server_config.json").write_text(
-        json.dumps(STUDENT_SERVER_CONFIG, indent=2) + "\n")
-    (hub.student_jupyter / "labconfig").mkdir(exist_ok=True)
-    (hub.student_jupyter / "labconfig" / "page_config.json").write_text(
-        json.dumps(STUDENT_PAGE_CONFIG, indent=2) + "\n")
-    for folder, dirs, files in os.walk(hub.student_jupyter):
-        os.chmod(folder, 0o755)
-        for name in files:
-            os.chmod(os.path.join(folder, name), 0o644)
+    hub.state.chmod(0o755)  # users' servers reach the autograde service's socket below it
     path = os.pathsep.join([str(VENV_BIN), "/usr/local/bin", "/usr/bin", "/bin"])
     hub.config_file.write_text(HUB_CONFIG.format(
         course_root=str(hub.course.root), instructors=sorted(hub.instructors),
@@ -236,8 +235,11 @@ def write_config(hub: Hub) -> Path:
         spawn_cmd=spawn_command(passage_plan()),
         student_cmd=spawn_command(student_view.merge(passage_plan(), hub.course.student_plan())),
         path=path,
-        student_config_path=os.pathsep.join([str(hub.student_jupyter),
-                                             str(hub.course.student_config)])))
+        autograde_cmd=[sys.executable, "-m", "graders.course.autograde_service", str(hub.course.root),
+                       "--socket", str(hub.autograde_socket)],
+        autograde_socket=str(hub.autograde_socket),
+        instructor_config_path=os.pathsep.join([str(hub.course.jupyter_config), str(hub.course.root)]),
+        student_config_path=hub.course.student_config_path()))
     return hub.config_file
 
 
@@ -290,7 +292,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="the hub's public port (default 8000)")
     parser.add_argument("--exchange", help="the exchange folder (default: the course's exchange/)")
+    parser.add_argument("--private-python", action="store_true",
+                        help="serve from an environment other users cannot run (the users' servers then "
+                             "reach it through a private mount namespace only; their other logins cannot)")
     args = parser.parse_args(argv)
+    problem = None if args.private_python else course_admin.environment_problem()
+    if problem:
+        print(f"error: {problem}\n(To go on anyway: --private-python, with make COURSE_ARGS=--private-python; "
+              f"the users' servers then reach Python through a private mount namespace, their other logins "
+              f"cannot.)", file=sys.stderr)
+        return 2
     for name in (*args.instructor, *args.student):
         try:
             pwd.getpwnam(name)

@@ -120,6 +120,51 @@ def submitted_students(root: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
 
 
+def already_graded(root: Path, assignment: str, student: str) -> bool:
+    """Whether ``autograded/STUDENT/ASSIGNMENT`` holds the grading of the submission collected now.
+
+    True when it has a notebook and the same ``timestamp.txt`` as
+    ``submitted/STUDENT/ASSIGNMENT`` (nbgrader's collect writes it, its
+    autograde copies it): whoever graded it (this batch, Formgrader's
+    *autograde* button, ``nbgrader autograde``).  Without timestamps: when
+    the autograded folder is newer than every submitted file.  A submission
+    collected again after grading is not graded yet (unless the batch's
+    own record says it graded that student).
+    """
+    submitted = root / "submitted" / student / assignment
+    graded = root / "autograded" / student / assignment
+    if not graded.is_dir() or not any(graded.glob("*.ipynb")):
+        return False
+    stamps = [folder / "timestamp.txt" for folder in (submitted, graded)]
+    if all(stamp.is_file() for stamp in stamps):
+        return stamps[0].read_text().strip() == stamps[1].read_text().strip()
+    newest = max((p.stat().st_mtime for p in submitted.rglob("*") if p.is_file()), default=0.0)
+    return min(p.stat().st_mtime for p in graded.glob("*.ipynb")) >= newest
+
+
+def give_back(root: Path) -> int:
+    """Give what root wrote in the course ``root`` to the owner of ``root``; returns how many paths changed.
+
+    The batch runs as root (each sandbox then gets its own uid); the
+    autograded notebooks, the gradebook, logs and exports it writes must stay
+    the instructor's (who otherwise runs ``chown -R``).  Symbolic links are
+    not followed.  Does nothing unless this process is root.
+    """
+    if os.geteuid() != 0:
+        return 0
+    owner = os.stat(root)
+    if owner.st_uid == 0:
+        return 0
+    changed = 0
+    for folder, dirs, files in os.walk(root):
+        for path in [folder, *(os.path.join(folder, name) for name in dirs + files)]:
+            info = os.lstat(path)
+            if info.st_uid == 0:
+                os.lchown(path, owner.st_uid, owner.st_gid)
+                changed += 1
+    return changed
+
+
 def failure_reason(log: str) -> str:
     """The most telling line of a failed nbgrader run's log."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
@@ -594,8 +639,10 @@ def grade(root: Path, assignment: str, *, students: list[str] | None = None, job
           allow_fallback: bool = False, executor=None, worker_wait: float = WORKER_WAIT) -> list[Outcome]:
     """Autograde ``assignment`` for ``students`` (default: every submission) in ``root``.
 
-    Submissions already graded by an earlier (maybe interrupted) batch are kept
-    unless ``force`` or named in ``students``.  ``scheduler``: a Dask
+    Submissions already graded (:func:`already_graded`: by an earlier, maybe
+    interrupted, batch or by Formgrader's button) are kept unless ``force`` or
+    named in ``students``.  Run as root, what it writes is given to the owner
+    of ``root`` (:func:`give_back`).  ``scheduler``: a Dask
     scheduler's address to grade on its workers instead of this machine;
     ``worker_wait``: seconds to wait for a worker when that cluster has none;
     ``executor``: an :func:`open_executor` to reuse (its workers stay up for
@@ -614,15 +661,22 @@ def grade(root: Path, assignment: str, *, students: list[str] | None = None, job
     elif force:
         todo = everyone
     else:
-        todo = [s for s in everyone if s not in state.outcomes or state.outcomes[s].status != "graded"]
-    if todo:
-        batch = Batch(root, assignment, todo, jobs or default_jobs(), progress, scheduler, allow_fallback,
-                      executor, worker_wait)
-        batch.run()
-        if progress:
-            used = len(batch.workers_used)
-            print(f"graded on {batch.description}; {used} worker{'s' if used != 1 else ''} did the work",
-                  file=sys.stderr)
+        todo = [s for s in everyone if not (s in state.outcomes and state.outcomes[s].status == "graded")
+                and not already_graded(root, assignment, s)]
+        if progress and len(todo) < len(everyone):
+            print(f"{len(everyone) - len(todo)} submission(s) of {assignment} already graded, kept "
+                  f"(--force grades them again)", file=sys.stderr)
+    try:
+        if todo:
+            batch = Batch(root, assignment, todo, jobs or default_jobs(), progress, scheduler, allow_fallback,
+                          executor, worker_wait)
+            batch.run()
+            if progress:
+                used = len(batch.workers_used)
+                print(f"graded on {batch.description}; {used} worker{'s' if used != 1 else ''} did the work",
+                      file=sys.stderr)
+    finally:
+        give_back(root)
     state = State(root, assignment)
     return [state.outcomes[s] for s in everyone if s in state.outcomes]
 
@@ -656,4 +710,5 @@ def main(args: argparse.Namespace) -> int:
     results = write_results(Path(args.root), args.assignment, Path(args.root) / "exports")
     if results:
         print(f"Gradescope results.json: {len(results)} under {Path(args.root) / 'exports' / 'gradescope'}")
+    give_back(Path(args.root).resolve())  # the report and the exports too
     return 0 if all(o.status == "graded" for o in outcomes) else 1

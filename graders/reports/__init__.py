@@ -4,6 +4,6 @@
 * :mod:`~graders.reports.gradescope`: ``results.json`` (from the checks, or from a course's
   gradebook), ``python -m graders export`` and the ``autograder.zip`` bundle.
 
-May import :mod:`graders.course`, :mod:`graders.assignments`, :mod:`graders.checking` and
+May import :mod:`graders.course.paths`, :mod:`graders.assignments`, :mod:`graders.checking` and
 :mod:`graders.sandbox`.
 """
