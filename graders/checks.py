@@ -79,6 +79,9 @@ class Assignment:
         self.port = port
         self.spec: dict[int, str] = dict(spec or {})  # the notebook's numbered spec points, in short
         self.checks: dict[str, Check] = {}
+        # Hidden checks taken out of this copy of the module (a course's student view,
+        # graders/student_view.py): they run only when the work is graded.  0 in a clone.
+        self.withheld = 0
 
     def check(self, description: str, *, depends: str | None = None, hidden: bool = False,
               timeout: float = 60.0, spec: int | tuple[int, ...] = (), waits: float = 0.0) -> Callable:

@@ -1,0 +1,92 @@
+"""Self-study runs every check; a course's student view says how many hidden checks did not run.
+
+Where the hidden checks are available (a clone of the repository) the
+notebook's self-check and test cells run them too; in a course's student view
+(graders/student_view.py takes them out and records how many) the self-check
+says how many more run when the work is graded, and under nbgrader's Validate
+the first withheld test cell fails with that count, so that Validate never says
+"passes all the tests" while checks did not run (issue 23).
+"""
+from __future__ import annotations
+
+import sys
+import types
+
+import nbformat
+import pytest
+
+from graders import assignments, notebook, student_view
+from graders.checks import CheckResult, Report
+from graders.release import NOTEBOOKS, SOLUTIONS
+
+NAMES = ("clock", "swap", "secret_number", "secret_word")
+
+
+def course_view(monkeypatch, name: str):
+    """Make ``graders.assignments.NAME`` the course's student view of it (hidden checks withheld)."""
+    source = (student_view.ASSIGNMENTS / f"{name}.py").read_text()
+    module = types.ModuleType(f"graders.assignments.{name}")
+    module.__package__ = "graders.assignments"
+    exec(compile(student_view.strip_hidden(source, f"{name}.py"), f"<view of {name}>", "exec"), module.__dict__)
+    monkeypatch.setitem(sys.modules, f"graders.assignments.{name}", module)
+    return assignments.get(name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_clone_is_self_study_and_a_student_view_is_a_course(monkeypatch, name):
+    full = assignments.get(name)
+    hidden = sum(c.hidden for c in full.checks.values())
+    assert hidden and notebook.mode(name) == "self-study" and full.withheld == 0
+    assert f"the {hidden} hidden ones too" in notebook.mode_line(name)
+    view = course_view(monkeypatch, name)
+    assert view.withheld == hidden and not any(c.hidden for c in view.checks.values())
+    assert notebook.mode(name) == "course"
+    assert f"the {hidden} hidden ones are your instructor's" in notebook.mode_line(name)
+
+
+def _report(statuses: list[tuple[str, bool]]) -> Report:
+    return Report("swap", "swap_server.py", "namespaces",
+                  [CheckResult(f"c{i}", f"check {i}", status, hidden=hidden)
+                   for i, (status, hidden) in enumerate(statuses)])
+
+
+def test_the_summary_never_says_all_while_checks_did_not_run():
+    visible_pass = _report([("pass", False)] * 4)
+    course = notebook.summary(visible_pass, withheld=6)
+    assert course == "All 4 visible checks pass; 6 more (hidden) run when your work is graded, not here."
+    failing = notebook.summary(_report([("pass", False)] * 3 + [("fail", False)]), withheld=6)
+    assert failing.startswith("3 of 4 visible checks pass, 1 do not; 6 more")
+    everything = _report([("pass", False)] * 4 + [("pass", True)] * 10)
+    assert notebook.summary(everything, withheld=0) == "All 14 checks pass, the 10 hidden ones included."
+    some = notebook.summary(_report([("pass", False)] * 4 + [("fail", True)] * 4 + [("pass", True)] * 6), 0)
+    assert some.startswith("10 of 14 checks pass") and "graders check swap swap_server.py" in some
+
+
+def test_a_withheld_check_says_so_and_fails_validate_once(monkeypatch, capsys):
+    view = course_view(monkeypatch, "swap")
+    monkeypatch.setattr(notebook, "_withheld_reported", set())
+    monkeypatch.delenv("NBGRADER_VALIDATING", raising=False)
+    notebook.check("swap", "many_at_once")  # interactively: a line, no error
+    assert "hidden check" in capsys.readouterr().out
+    monkeypatch.setenv("NBGRADER_VALIDATING", "1")
+    with pytest.raises(notebook.HiddenChecksNotRun) as caught:
+        notebook.check("swap", "many_at_once")
+    message = str(caught.value)
+    assert message.startswith(f"Not run here: {view.withheld} hidden checks")
+    assert caught.value._render_traceback_() == message.split("\n")  # the explanation, no traceback
+    notebook.check("swap", "silent_client")  # the count was given once: the other cells print
+    assert "hidden check" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_workbooks_hidden_cells_call_their_checks_with_valid_checksums(name):
+    from nbgrader.utils import compute_checksum
+    released = nbformat.read(NOTEBOOKS / name / f"{name}.ipynb", as_version=4)
+    source = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+              for c in nbformat.read(SOLUTIONS / name / f"{name}.ipynb", as_version=4).cells}
+    hidden = [c for c in released.cells if "BEGIN HIDDEN TESTS" in source.get(
+        c.metadata.get("nbgrader", {}).get("grade_id"), "")]
+    assert len(hidden) == sum(c.hidden for c in assignments.get(name).checks.values())
+    for cell in hidden:
+        assert f'check("{name}", "' in cell.source and "HIDDEN TESTS" not in cell.source
+        assert cell.metadata.nbgrader.checksum == compute_checksum(cell)
