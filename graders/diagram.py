@@ -57,6 +57,11 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _prose(text: str) -> str:
+    """A rationale or hint as HTML: escaped, and `code` in backticks shown as <code>code</code>."""
+    return re.sub(r"`([^`\n]+)`", lambda m: f"<code>{m.group(1)}</code>", _e(text))
+
+
 def _fit(text: str, pixels: float) -> str:
     chars = max(int(pixels / CHAR), 4)
     return text if len(text) <= chars else text[:chars - 1] + "…"
@@ -198,14 +203,15 @@ def result_html(result: "CheckResult", *, open_diagram: bool | None = None) -> s
            _verdict(result)]
     if result.status != "pass":
         if result.rationale:
-            out.append(f"<div class='graders-rationale'>{_e(result.rationale)}</div>")
+            out.append(f"<div class='graders-rationale'>{_prose(result.rationale)}</div>")
         rows = [(k, v) for k, v in (("expected", result.expected), ("actual", result.actual)) if v is not None]
         if rows:
             out.append("<table style='border-collapse:collapse;margin:4px 0'>" + "".join(
                 f"<tr><th style='text-align:left;padding-right:8px'>{k}</th>"
                 f"<td><code>{_e(v)}</code></td></tr>" for k, v in rows) + "</table>")
         if result.help:
-            out.append(f"<div style='white-space:pre-wrap'><b>hint:</b> {_e(result.help)}</div>")
+            out.append(f"<div class='graders-hint' style='white-space:pre-wrap'><b>hint:</b> "
+                       f"{_prose(result.help)}</div>")
     picture = svg(result) if result.status != "skip" else ""
     if picture:
         is_open = result.status in ("fail", "error") if open_diagram is None else open_diagram
