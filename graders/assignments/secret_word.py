@@ -336,7 +336,7 @@ def wait_until_read(client) -> tuple[bytes, bool]:
         sel.register(client.sock, selectors.EVENT_READ)
         answered = lambda: bool(sel.select(0))  # noqa: E731 - the server answered or closed
         if not watch.wait_for(lambda: answered() or client.unread_by_server() == 0, READ_WAIT, client.server,
-                              interval=0.005):
+                              interval=0.005, stuck=True):
             return b"", False
         if answered():
             return client.receive_until_closed(timeout=1.0), True
