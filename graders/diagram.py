@@ -129,7 +129,8 @@ def _lanes(result: "CheckResult", failing: int | None) -> tuple[list[str], dict[
     """
     events = result.events
     clients = [who for who in _lifelines(events) if who not in ("server", "grader")]
-    keep = set(re.findall(r"\b\w+\b", result.rationale or "")) & set(clients)
+    named = set(re.findall(r"\b\w+\b", result.rationale or "")) & set(clients)
+    keep = named if len(named) <= 3 else set()  # "clients P01, P02, ... P10": the failing one is enough
     if failing is not None:
         keep.add(events[failing]["who"])
     groups: dict[str, list[str]] = {}

@@ -126,8 +126,9 @@ def summary(report, withheld: int) -> str:
     if not failed:
         return (f"All {len(results)} checks pass, the {hidden} hidden ones included."
                 if hidden else f"All {len(results)} checks pass.")
-    return (f"{passed} of {len(results)} checks pass ({hidden} of them hidden: self-study runs every check); "
-            f"{failed} do not: the failures are above, each with a transcript and a hint. From a terminal: "
+    ran = f" (self-study: the {hidden} hidden checks ran too)" if hidden else ""
+    return (f"{passed} of {len(results)} checks pass{ran}; {failed} do not: the failures are above, each "
+            f"with a transcript and a hint. From a terminal, in this folder: "
             f"{COMMAND.format(assignment=report.assignment, file=Path(report.file).name)}")
 
 

@@ -3,6 +3,11 @@
 * A student opens the clock assignment (a copy of notebooks/clock/clock.ipynb
   in a fresh workspace), writes a correct server into the answer cell, runs it
   and the self-check cell, and sees the transcript of the visible checks.
+* A student's evening (issue 23), in JupyterLab started as ``make lab`` starts it
+  (graders/lab_config.py): runs a layer notebook top to bottom, writes a buggy
+  swap server (one recv(1024), no lock), self-checks and reads every failure
+  (self-study: the hidden checks run too), fixes it, passes, runs the printed
+  ``graders check`` command in JupyterLab's terminal, and Validates.
 * An instructor opens Formgrader from JupyterLab's Nbgrader menu on a course
   (graders.course_admin, as ``make course`` makes it) where a submission was
   handed in and collected with nbgrader's own commands, and sees it.
@@ -42,6 +47,40 @@ from graders.course import environment  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "build" / "screenshots"
 CORRECT = REPO / "examples" / "clock" / "correct.py"
+SWAP_CORRECT = REPO / "examples" / "swap" / "correct.py"
+# The issue's buggy swap server: a single recv(1024) and no lock.
+SWAP_BUGGY = '''"""Swap: one recv() per client, and no lock."""
+import threading
+from socketserver import BaseRequestHandler, ThreadingTCPServer
+
+waiting = []
+
+
+class SwapHandler(BaseRequestHandler):
+    def handle(self):
+        data = self.request.recv(1024)
+        partner = waiting.pop() if waiting else None
+        if partner is None:
+            box, ready = [], threading.Event()
+            waiting.append((data, box, ready))
+            ready.wait()
+            self.request.sendall(box[0])
+        else:
+            partner_data, box, ready = partner
+            box.append(data)
+            ready.set()
+            self.request.sendall(partner_data)
+
+
+class Server(ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+if __name__ == "__main__":
+    Server(("", 12092), SwapHandler).serve_forever()
+'''
+LAB_CONFIG = REPO / "graders" / "lab_config.py"
 LAB_DEADLINE = 120.0  # seconds for JupyterLab to answer (a loaded 2-core machine)
 UI_DEADLINE = 90_000  # milliseconds for the page to show something
 CHECK_DEADLINE = 180_000  # milliseconds for the self-check's output (it starts 4 sandboxed servers)
@@ -184,6 +223,103 @@ def test_student_runs_the_self_check_in_jupyterlab(page, tmp_path):
         assert "What is the time?" in output.inner_text()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "student_self_check_passed.png"))
+
+
+def _write_answer(page, cell, source: str) -> None:
+    """Replace a code cell's text with ``source`` (pasted: the editor's auto-indent leaves it be) and run it."""
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(source)
+    page.keyboard.press("Shift+Enter")
+
+
+def _run_cell(page, cell) -> None:
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def test_a_students_evening(page, tmp_path):
+    """A layer notebook, then the swap assignment: buggy answer, every failure shown, fix, pass, Validate."""
+    workspace = tmp_path / "notebooks"
+    for folder in ("01_sockets", "swap"):
+        shutil.copytree(REPO / "notebooks" / folder, workspace / folder)
+    command = [sys.executable, "-m", "jupyter", "lab", f"--config={LAB_CONFIG}",
+               f"--ServerApp.root_dir={workspace}"]
+    with jupyterlab(command, workspace, environment(), tmp_path / "lab.log") as (url, token), \
+            screenshot_on_failure(page, "student_evening"):
+        # 1. A layer notebook, top to bottom (Run All): every cell runs, none fails.
+        page.goto(f"{url}/lab/tree/01_sockets/01_sockets.ipynb?token={token}")
+        notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+        notebook.wait_for()
+        page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        prompts = notebook.locator(".jp-CodeCell .jp-InputPrompt")
+        page.wait_for_function(
+            """() => { const p = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) '
+                                                         + '.jp-CodeCell .jp-InputPrompt')];
+                       return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }""",
+            timeout=CHECK_DEADLINE)
+        assert prompts.count() > 5
+        errors = notebook.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors.count() == 0, errors.all_inner_texts()[:3]
+
+        # 2. The swap assignment: a buggy answer (one recv(1024), no lock), then the self-check.
+        page.goto(f"{url}/lab/tree/swap/swap.ipynb?token={token}")
+        notebook.wait_for()
+        page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for()
+        cells = notebook.locator(".jp-CodeCell")
+        answer = cells.filter(has_text="%%writefile swap_server.py").first
+        _write_answer(page, answer, "%%writefile swap_server.py\n" + SWAP_BUGGY)
+        answer.locator(".jp-OutputArea-output").filter(has_text="swap_server.py").wait_for()
+        selfcheck = cells.filter(has_text="selfcheck(").first
+        _run_cell(page, selfcheck)
+        output = selfcheck.locator(".jp-OutputArea")
+        output.locator(".graders-summary").wait_for(timeout=CHECK_DEADLINE)
+        shown = output.inner_text()
+        # 3. Every failure, hidden checks included (self-study), each open with its diagram and hint.
+        assert "Self-study" in shown, shown[:2000]
+        assert "10 of 14 checks pass" in shown, shown[:3000]
+        for failing in ("a client that has not sent its line is nobody's partner",
+                        "reads a line that arrives in pieces", "swaps long lines",
+                        "pairs everyone when many lines arrive at the same moment"):
+            assert failing in shown, failing
+        assert "graders check swap swap_server.py" in shown
+        assert output.locator("details[open] rect.failing").count() == 4  # the failures, open
+        assert output.locator("details:not([open])").count() >= 10  # the passing checks, folded
+        assert not output.locator(".jp-OutputArea-executeResult").count()  # no stray True/False
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "student_evening_failed.png"))
+
+        # 4. The fix: every check passes, the hidden ones included.
+        _write_answer(page, answer, "%%writefile swap_server.py\n" + SWAP_CORRECT.read_text())
+        answer.locator(".jp-OutputArea-output").filter(has_text="Overwriting swap_server.py").wait_for()
+        _run_cell(page, selfcheck)
+        output.get_by_text("All 14 checks pass, the 10 hidden ones included.").wait_for(timeout=CHECK_DEADLINE)
+
+        # 5. The command the notebook prints, in JupyterLab's terminal (which opens in notebooks/).
+        terminal = httpx.post(f"{url}/api/terminals", params={"token": token}, timeout=30).json()["name"]
+        page.goto(f"{url}/lab/terminals/{terminal}?token={token}")
+        page.locator(".jp-Terminal .xterm-screen").first.wait_for()
+        page.locator(".jp-Terminal .xterm-screen").first.click()
+        page.keyboard.type("cd swap && graders check swap swap_server.py > check.txt 2>&1; "
+                           "echo \"status $? $(command -v graders)\" >> check.txt\n")
+        check = workspace / "swap" / "check.txt"
+        deadline = time.monotonic() + CHECK_DEADLINE / 1000
+        while "status" not in (check.read_text() if check.exists() else "") and time.monotonic() < deadline:
+            time.sleep(0.2)  # the terminal's output is drawn on a canvas: its file is read instead
+        text = check.read_text()
+        assert "swap: 14 of 14 checks passed" in text and "status 0" in text, text
+        assert f"{Path(sys.executable).parent}/graders" in text, text  # this environment's, first on PATH
+
+        # 6. Validate (nbgrader's button): every test cell runs, the hidden ones too, and all pass.
+        page.goto(f"{url}/lab/tree/swap/swap.ipynb?token={token}")
+        notebook.wait_for()
+        page.get_by_role("button", name="Validate").first.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.locator("#validation-message").wait_for(timeout=CHECK_DEADLINE)
+        assert "Success! Your notebook passes all the tests." in dialog.inner_text(), dialog.inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "student_evening_validated.png"))
 
 
 def _hand_in_and_collect(course, tmp_path: Path, student: str) -> None:
