@@ -118,18 +118,19 @@ def summary(report, withheld: int) -> str:
     hidden = sum(r.hidden for r in results)
     passed = sum(r.passed for r in results)
     failed = len(results) - passed
+    command = COMMAND.format(assignment=report.assignment, file=Path(report.file).name)
+    fails = f"{failed} {'does' if failed == 1 else 'do'} not"
+    later = (f"Failures are above, each with a transcript and a hint. From a terminal, in this folder: "
+             f"{command}") if failed else ""
     if withheld:
-        head = (f"all {len(results)} visible checks pass" if not failed
-                else f"{passed} of {len(results)} visible checks pass, {failed} do not")
-        return (f"{head[0].upper()}{head[1:]}; {withheld} more (hidden) run when your work is graded, "
-                f"not here.")
+        head = (f"All {len(results)} visible checks pass" if not failed
+                else f"{passed} of {len(results)} visible checks pass, {fails}")
+        return f"{head}; {withheld} more (hidden) run when your work is graded, not here. {later}".rstrip()
     if not failed:
         return (f"All {len(results)} checks pass, the {hidden} hidden ones included."
                 if hidden else f"All {len(results)} checks pass.")
     ran = f" (self-study: the {hidden} hidden checks ran too)" if hidden else ""
-    return (f"{passed} of {len(results)} checks pass{ran}; {failed} do not: the failures are above, each "
-            f"with a transcript and a hint. From a terminal, in this folder: "
-            f"{COMMAND.format(assignment=report.assignment, file=Path(report.file).name)}")
+    return f"{passed} of {len(results)} checks pass{ran}; {fails}. {later}"
 
 
 def selfcheck(assignment: str) -> None:
@@ -159,29 +160,68 @@ def selfcheck(assignment: str) -> None:
 
 
 _withheld_reported: set[str] = set()
+_check_ran_in: object = None  # the cell (IPython's execution count) in which check() last ran
+
+
+def _this_cell() -> object:
+    """The running cell's IPython execution count ("python" outside IPython: one cell)."""
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    return shell.execution_count if shell is not None else "python"
+
+
+def _not_run_here(assignment: str, withheld: int, label: str) -> None:
+    """Say that a hidden check did not run here; under Validate, fail the first such cell with the count."""
+    from . import assignments
+    visible = sum(not c.hidden for c in assignments.get(assignment).checks.values())
+    message = (f"Not run here: {withheld} hidden checks are your instructor's and run when your work is "
+               f"graded. Validate can vouch only for the {visible} visible checks.")
+    if os.environ.get("NBGRADER_VALIDATING") == "1" and assignment not in _withheld_reported:
+        _withheld_reported.add(assignment)
+        raise HiddenChecksNotRun(message)
+    print(f"{label}: {message}")
+
+
+def hidden_test(assignment: str) -> None:
+    """The last line of a hidden test cell, after nbgrader's hidden region (which calls :func:`check`).
+
+    Where the region was taken out (a course's release) the cell says that its
+    check did not run, and under Validate the first such cell fails with the
+    number of hidden checks (:func:`check` explains why); where the region's
+    ``check(...)`` ran in this cell, it does nothing.
+    """
+    global _check_ran_in
+    ran, _check_ran_in = _check_ran_in == _this_cell(), None
+    if ran or os.environ.get("GRADERS_AUTOGRADE") == "1":
+        return
+    visible, hidden, withheld = _counts(assignment)
+    if withheld:
+        _not_run_here(assignment, withheld, "a hidden test")
+    else:  # self-study with a course's release: every check runs in the self-check above
+        print(f"a hidden test: its code was taken out of this copy of the notebook; the self-check above "
+              f"runs every check, the {hidden} hidden ones included.")
 
 
 def check(assignment: str, name: str) -> None:
     """An autograder test cell: run one check; raise CheckFailed if it does not pass.
 
     A hidden check withheld here (a course's student view) is not run: the
-    cell says so.  Under nbgrader's Validate (``NBGRADER_VALIDATING=1``) the
+    cell says so (as :func:`hidden_test` does where the call itself was taken out).  Under nbgrader's Validate (``NBGRADER_VALIDATING=1``) the
     first such cell raises :class:`HiddenChecksNotRun` with their number, so
     that Validate never reports "passes all the tests" while checks did not run.
     """
+    global _check_ran_in
+    _check_ran_in = _this_cell()
     if os.environ.get("GRADERS_AUTOGRADE") == "1":
         print(f"{name}: graded by the autograder outside the notebook.")
         return
     from . import assignments
     spec = assignments.get(assignment)
     if name not in spec.checks and spec.withheld:
-        visible = len(spec.checks)
-        message = (f"Not run here: {spec.withheld} hidden checks are your instructor's and run when your "
-                   f"work is graded. Validate can vouch only for the {visible} visible checks.")
-        if os.environ.get("NBGRADER_VALIDATING") == "1" and assignment not in _withheld_reported:
-            _withheld_reported.add(assignment)
-            raise HiddenChecksNotRun(message)
-        print(f"{name}: a hidden check. {message}")
+        _not_run_here(assignment, spec.withheld, f"{name}: a hidden check")
         return
     from .diagram import result_html
     report = _run(assignment, [name], include_hidden=True)

@@ -55,7 +55,8 @@ def test_the_summary_never_says_all_while_checks_did_not_run():
     course = notebook.summary(visible_pass, withheld=6)
     assert course == "All 4 visible checks pass; 6 more (hidden) run when your work is graded, not here."
     failing = notebook.summary(_report([("pass", False)] * 3 + [("fail", False)]), withheld=6)
-    assert failing.startswith("3 of 4 visible checks pass, 1 do not; 6 more")
+    assert failing.startswith("3 of 4 visible checks pass, 1 does not; 6 more")
+    assert "graders check swap swap_server.py" in failing
     everything = _report([("pass", False)] * 4 + [("pass", True)] * 10)
     assert notebook.summary(everything, withheld=0) == "All 14 checks pass, the 10 hidden ones included."
     some = notebook.summary(_report([("pass", False)] * 4 + [("fail", True)] * 4 + [("pass", True)] * 6), 0)
@@ -90,3 +91,34 @@ def test_the_workbooks_hidden_cells_call_their_checks_with_valid_checksums(name)
     for cell in hidden:
         assert f'check("{name}", "' in cell.source and "HIDDEN TESTS" not in cell.source
         assert cell.metadata.nbgrader.checksum == compute_checksum(cell)
+
+
+def test_a_course_release_hidden_cell_says_its_check_did_not_run(monkeypatch, capsys):
+    """nbgrader's release takes the hidden region (the check() call) out; hidden_test() is what is left."""
+    view = course_view(monkeypatch, "swap")
+    monkeypatch.setattr(notebook, "_withheld_reported", set())
+    monkeypatch.setattr(notebook, "_check_ran_in", None)
+    monkeypatch.setenv("NBGRADER_VALIDATING", "1")
+    with pytest.raises(notebook.HiddenChecksNotRun, match=f"Not run here: {view.withheld} hidden checks"):
+        notebook.hidden_test("swap")
+    notebook.hidden_test("swap")
+    assert "a hidden test: Not run here" in capsys.readouterr().out
+
+
+def test_hidden_test_is_silent_after_its_check_ran(monkeypatch, capsys):
+    monkeypatch.setattr(notebook, "_check_ran_in", None)
+    monkeypatch.setenv("GRADERS_AUTOGRADE", "1")  # check() does not grade here: it records the cell
+    notebook.check("swap", "silent_client")
+    monkeypatch.delenv("GRADERS_AUTOGRADE")
+    capsys.readouterr()
+    notebook.hidden_test("swap")  # the region's check() ran in this cell: nothing to say
+    assert capsys.readouterr().out == ""
+    notebook.hidden_test("swap")  # no check() in this one (self-study with a course's release)
+    assert "the self-check above runs every check" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_hidden_test_cell_ends_with_hidden_test(name):
+    for cell in nbformat.read(SOLUTIONS / name / f"{name}.ipynb", as_version=4).cells:
+        if "BEGIN HIDDEN TESTS" in cell.source:
+            assert cell.source.rstrip().endswith(f'### END HIDDEN TESTS\nhidden_test("{name}")'), cell.source
