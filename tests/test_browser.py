@@ -237,8 +237,11 @@ def test_student_runs_the_self_check_in_jupyterlab(page, tmp_path):
         shown = output.inner_text()
         # Self-study: every check ran, the hidden ones too; the passing transcripts are folded.
         assert "Self-study" in shown and "checks passed" in shown, shown[:2000]
-        output.locator("summary").first.click()
-        assert "What is the time?" in output.inner_text()
+        question = output.locator("svg text", has_text="What is the time?")
+        assert question.count() and not question.first.is_visible()  # folded
+        output.locator("details").filter(has=page.locator("svg text", has_text="What is the time?")) \
+            .first.locator("summary").click()
+        assert question.first.is_visible()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "student_self_check_passed.png"))
 
@@ -262,7 +265,8 @@ def test_a_students_evening(page, tmp_path):
     for folder in ("01_sockets", "swap"):
         shutil.copytree(REPO / "notebooks" / folder, workspace / folder)
     command = [sys.executable, "-m", "jupyter", "lab", f"--config={LAB_CONFIG}",
-               f"--ServerApp.root_dir={workspace}", "--LabApp.expose_app_in_browser=True"]
+               f"--ServerApp.root_dir={workspace}", "--LabApp.expose_app_in_browser=True",
+               f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}"]  # no tabs restored from other runs
     with jupyterlab(command, workspace, environment(), tmp_path / "lab.log") as (url, token), \
             screenshot_on_failure(page, "student_evening"):
         # 1. A layer notebook, top to bottom (Run All): every cell runs, none fails.
