@@ -159,6 +159,20 @@ def selfcheck(assignment: str) -> None:
     _show(text, html)
 
 
+VALIDATE_WIDTH = 82  # characters: nbgrader's Validate cuts longer lines of an error (Validator.width 90, indented)
+
+
+def _wrap(text: str) -> str:
+    """``text`` with every line wrapped at :data:`VALIDATE_WIDTH`, continuations indented 2 more."""
+    import textwrap
+    out = []
+    for line in text.split("\n"):
+        indent = " " * (len(line) - len(line.lstrip()))
+        out += textwrap.wrap(line, VALIDATE_WIDTH, subsequent_indent=indent + "  ", break_long_words=True,
+                             break_on_hyphens=False) or [""]
+    return "\n".join(out)
+
+
 _withheld_reported: set[str] = set()
 _check_ran_in: object = None  # the cell (IPython's execution count) in which check() last ran
 
@@ -177,12 +191,13 @@ def _not_run_here(assignment: str, withheld: int, label: str) -> None:
     """Say that a hidden check did not run here; under Validate, fail the first such cell with the count."""
     from . import assignments
     visible = sum(not c.hidden for c in assignments.get(assignment).checks.values())
-    message = (f"Not run here: {withheld} hidden checks are your instructor's and run when your work is "
-               f"graded. Validate can vouch only for the {visible} visible checks.")
+    message = (f"Not run here: {withheld} hidden checks are your instructor's;\n"
+               f"they run when your work is graded.\n"
+               f"Validate can vouch only for the {visible} visible checks.")
     if os.environ.get("NBGRADER_VALIDATING") == "1" and assignment not in _withheld_reported:
         _withheld_reported.add(assignment)
         raise HiddenChecksNotRun(message)
-    print(f"{label}: {message}")
+    print(f"{label}: {message}".replace("\n", " "))
 
 
 def hidden_test(assignment: str) -> None:
@@ -233,6 +248,6 @@ def check(assignment: str, name: str) -> None:
     # text in full under Validate, whose dialog shows a failing cell's error and nothing else).
     _show(result.render(transcripts="failed"), result_html(result))
     if os.environ.get("NBGRADER_VALIDATING") == "1":
-        raise CheckFailed(result.render(transcripts="failed")) from None
+        raise CheckFailed(_wrap(result.render(transcripts="failed"))) from None
     raise CheckFailed(f"✗ {result.description}: {result.rationale or result.status} "
                       f"(the transcript and the hint are above)") from None

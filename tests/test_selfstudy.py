@@ -74,6 +74,7 @@ def test_a_withheld_check_says_so_and_fails_validate_once(monkeypatch, capsys):
         notebook.check("swap", "many_at_once")
     message = str(caught.value)
     assert message.startswith(f"Not run here: {view.withheld} hidden checks")
+    assert max(len(line) for line in message.split("\n")) <= notebook.VALIDATE_WIDTH
     assert caught.value._render_traceback_() == message.split("\n")  # the explanation, no traceback
     notebook.check("swap", "silent_client")  # the count was given once: the other cells print
     assert "hidden check" in capsys.readouterr().out
@@ -122,3 +123,28 @@ def test_every_hidden_test_cell_ends_with_hidden_test(name):
     for cell in nbformat.read(SOLUTIONS / name / f"{name}.ipynb", as_version=4).cells:
         if "BEGIN HIDDEN TESTS" in cell.source:
             assert cell.source.rstrip().endswith(f'### END HIDDEN TESTS\nhidden_test("{name}")'), cell.source
+
+
+@pytest.mark.slow
+def test_validate_in_a_course_says_how_many_hidden_checks_did_not_run(tmp_path):
+    """nbgrader validate with the course's student view: never "passes", and the count is given."""
+    import shutil
+    import subprocess
+    from graders.course import REPO, environment
+    ignore = shutil.ignore_patterns("__pycache__")
+    for package in ("graders", "servers"):  # the package as the student view shows it
+        shutil.copytree(REPO / package, tmp_path / "view" / package, ignore=ignore)
+    student_view.write(tmp_path / "view" / "graders" / "assignments")
+    work = tmp_path / "swap"
+    shutil.copytree(NOTEBOOKS / "swap", work)
+    nb = nbformat.read(work / "swap.ipynb", as_version=4)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source = "%%writefile swap_server.py\n" + (REPO / "examples" / "swap" / "correct.py").read_text()
+    nbformat.write(nb, work / "swap.ipynb")
+    env = dict(environment(), PYTHONPATH=str(tmp_path / "view"))
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "validate", "swap.ipynb"], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    out = done.stdout
+    assert "passes" not in out.lower() and "VALIDATION FAILED ON 1 CELL(S)" in out, out[-3000:]
+    assert "Not run here: 10 hidden checks are your instructor's" in out, out[-3000:]
+    assert "Validate can vouch only for the 4 visible checks" in out
