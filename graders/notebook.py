@@ -224,9 +224,13 @@ def check(assignment: str, name: str) -> None:
     """An autograder test cell: run one check; raise CheckFailed if it does not pass.
 
     A hidden check withheld here (a course's student view) is not run: the
-    cell says so (as :func:`hidden_test` does where the call itself was taken out).  Under nbgrader's Validate (``NBGRADER_VALIDATING=1``) the
+    cell says so (as :func:`hidden_test` does where the call itself was
+    taken out).  Under nbgrader's Validate (``NBGRADER_VALIDATING=1``) the
     first such cell raises :class:`HiddenChecksNotRun` with their number, so
-    that Validate never reports "passes all the tests" while checks did not run.
+    that Validate never reports "passes all the tests" while checks did not
+    run.  A failing check shows its verdict (diagram, hint), then raises
+    :class:`CheckFailed`: one line, or under Validate, whose dialog shows
+    only a failing cell's error, the whole verdict (wrapped to fit it).
     """
     global _check_ran_in
     _check_ran_in = _this_cell()
