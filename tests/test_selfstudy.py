@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import types
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -148,3 +149,27 @@ def test_validate_in_a_course_says_how_many_hidden_checks_did_not_run(tmp_path):
     assert "passes" not in out.lower() and "VALIDATION FAILED ON 1 CELL(S)" in out, out[-3000:]
     assert "Not run here: 10 hidden checks are your instructor's" in out, out[-3000:]
     assert "Validate can vouch only for the 4 visible checks" in out
+
+
+def test_the_printed_command_finds_the_answer_file_from_where_the_student_is(tmp_path, monkeypatch, capsys):
+    """`graders check swap swap_server.py` in notebooks/swap/, in notebooks/ (JupyterLab's terminal
+    may open there) and in the repository; elsewhere it says where to go."""
+    from graders.__main__ import _find, main
+    answer = tmp_path / "notebooks" / "swap" / "swap_server.py"
+    answer.parent.mkdir(parents=True)
+    answer.write_text("pass\n")
+    for where, found in ((answer.parent, "swap_server.py"), (tmp_path / "notebooks", "swap/swap_server.py"),
+                         (tmp_path, "notebooks/swap/swap_server.py")):
+        monkeypatch.chdir(where)
+        assert str(_find(Path("swap_server.py"), "swap")) == found
+    monkeypatch.chdir(tmp_path / "notebooks" / "swap")
+    assert main(["check", "swap", "no_such_server.py"]) == 2
+    error = capsys.readouterr().err
+    assert "no such file: no_such_server.py" in error and "run this in its folder" in error
+
+
+def test_the_console_script_is_declared():
+    import tomllib
+    from graders.course import REPO
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["graders"] == "graders.__main__:run"
