@@ -88,6 +88,8 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 # nbgrader runs `alembic` (gradebook migrations) and kernels run `python`: this environment first.
 c.Spawner.environment = {{"PATH": {path!r}}}
+# ... and in JupyterLab's terminals too (`graders check ...`): graders/lab_config.py, as `make lab`.
+c.Spawner.args = ["--config={lab_config}"]
 
 INSTRUCTORS = set({instructors!r})
 # A student's server also sees the student view: no hidden checks, no solutions (graders/student_view.py).
@@ -235,7 +237,7 @@ def write_config(hub: Hub) -> Path:
         pid_file=str(hub.state / "jupyterhub.pid"),
         spawn_cmd=spawn_command(passage_plan()),
         student_cmd=spawn_command(student_view.merge(passage_plan(), hub.course.student_plan())),
-        path=path,
+        path=path, lab_config=str(Path(__file__).with_name("lab_config.py")),
         student_config_path=os.pathsep.join([str(hub.student_jupyter),
                                              str(hub.course.student_config)])))
     return hub.config_file
