@@ -40,10 +40,14 @@ soak: $(STAMP)
 	GRADERS_DETERMINISM_RUNS=20 $(BIN)/python -m pytest tests/test_determinism.py -s $(PYTEST_ARGS)
 
 # The student workbook.  Started from notebooks/ (a terminal opens where the notebooks are) with
-# this venv's bin/ on PATH (nbgrader's extensions run `alembic`).
+# this venv's bin/ first on PATH (nbgrader's extensions run `alembic`), also in its terminals
+# (graders/course/lab_config.py: `graders check ...` works there).  As root (a container, a course VM)
+# Jupyter refuses to start without --allow-root: added when `id -u` is 0.
+ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	cd notebooks && PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/jupyter lab
+	cd notebooks && PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/jupyter lab \
+		--config=$(abspath graders/course/lab_config.py) $(ALLOW_ROOT) $(LAB_ARGS)
 
 # The instructor's course (docs/course.md): Formgrader, the exchange, exports; JupyterLab rooted at
 # $(COURSE)/instructor.  Students never see it: they work in their own folders (or `make lab`).

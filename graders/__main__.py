@@ -1,28 +1,28 @@
-"""Command line: ``python -m graders COMMAND``.
+"""Command line: ``graders COMMAND`` (the environment's console script), or ``python -m graders COMMAND``.
 
-    python -m graders check ASSIGNMENT FILE [--json] [--visible-only] [--html OUT.html]
+    graders check ASSIGNMENT FILE [--json] [--visible-only] [--html OUT.html]
         Run an assignment's checks on a server file (or a notebook: its answer
         cell is graded).  Exit status 0 only when every check passes.  --html
         also writes the transcripts as sequence diagrams (graders.checking.diagram).
-    python -m graders demo
+    graders demo
         Generate, autograde, give feedback on and export the sample submissions.
-    python -m graders autograde ASSIGNMENT [--student ID] [--jobs N] [--root DIR]
-                                [--scheduler ADDRESS [--worker-wait SECONDS]]
+    graders autograde ASSIGNMENT [--student ID] [--jobs N] [--root DIR]
+                     [--scheduler ADDRESS [--worker-wait SECONDS]]
         Autograde every submission (or one) with nbgrader, in parallel (on a
         Dask cluster: --scheduler).
-    python -m graders course init [DIR] [--exchange PATH] [--roster CSV] [--lab]
+    graders course init [DIR] [--exchange PATH] [--roster CSV] [--lab]
         Create an instructor's course in DIR (default build/course): docs/course.md.
-    python -m graders course student-lab [DIR] [--lab-args OPTIONS]
+    graders course student-lab [DIR] [--lab-args OPTIONS]
         A student's JupyterLab on the current folder, with the course's Assignments tab.
-    python -m graders report [ASSIGNMENT...] [--root DIR]
+    graders report [ASSIGNMENT...] [--root DIR]
         Write the class report (report.html, check_results.csv) of a graded course.
-    python -m graders export ASSIGNMENT [--root DIR] [--out DIR]
+    graders export ASSIGNMENT [--root DIR] [--out DIR]
         grades.csv and a Gradescope results.json per submission of a course.
-    python -m graders gradescope ASSIGNMENT [--submission DIR] [--results DIR]
+    graders gradescope ASSIGNMENT [--submission DIR] [--results DIR]
         Grade a submission folder into results.json (Gradescope's run_autograder does).
-    python -m graders gradescope-zip ASSIGNMENT [OUT]
+    graders gradescope-zip ASSIGNMENT [OUT]
         The autograder.zip (setup.sh, run_autograder, this package) to upload to Gradescope.
-    python -m graders release
+    graders release
         Regenerate notebooks/ (the student workbook) from solutions/.
 """
 from __future__ import annotations
@@ -32,6 +32,27 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+
+
+def _find(path: Path, assignment: str) -> Path | None:
+    """``path``, or where the student most likely meant it: the assignment's notebook folder.
+
+    The command the notebooks print (``graders check swap swap_server.py``) is
+    meant for the notebook's folder; JupyterLab's terminal opens in
+    ``notebooks/`` and a clone's shell in the repository: from there,
+    ``swap/swap_server.py`` and ``notebooks/swap/swap_server.py`` are taken
+    (and named on stderr).  None when there is no such file.
+    """
+    if path.is_file():
+        return path
+    if path.is_absolute() or len(path.parts) != 1:
+        return None
+    from graders.course import NOTEBOOKS
+    for folder in (Path(assignment), Path("notebooks") / assignment, NOTEBOOKS / assignment):
+        if (folder / path).is_file():
+            print(f"note: checking {folder / path}", file=sys.stderr)
+            return folder / path
+    return None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -45,9 +66,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"no such file: {path}", file=sys.stderr)
+    path = _find(Path(args.file), assignment.name)
+    if path is None:
+        from graders.course import NOTEBOOKS
+        print(f"no such file: {args.file} (in {Path.cwd()}). The answer cell of {assignment.name}.ipynb "
+              f"writes {assignment.answer_file} beside the notebook: run this in its folder "
+              f"({NOTEBOOKS / assignment.name}), or give the file's path.", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="graders-answer-") as tmp:
         if path.suffix == ".ipynb":
@@ -70,7 +94,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m graders", description=__doc__,
+    parser = argparse.ArgumentParser(prog="graders", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -153,9 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``graders`` console script (pyproject.toml) and ``python -m graders``."""
     try:
         sys.exit(main())
     except BrokenPipeError:  # e.g. piped into `head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

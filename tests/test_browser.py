@@ -3,6 +3,11 @@
 * A student opens the clock assignment (a copy of notebooks/clock/clock.ipynb
   in a fresh workspace), writes a correct server into the answer cell, runs it
   and the self-check cell, and sees the transcript of the visible checks.
+* A student's evening (issue 23), in JupyterLab started as ``make lab`` starts it
+  (graders/course/lab_config.py): runs a layer notebook top to bottom, writes a buggy
+  swap server (one recv(1024), no lock), self-checks and reads every failure
+  (self-study: the hidden checks run too), fixes it, passes, runs the printed
+  ``graders check`` command in JupyterLab's terminal, and Validates.
 * An instructor opens Formgrader from JupyterLab's Nbgrader menu on a course
   (graders.course.admin, as ``make course`` makes it) where a submission was
   handed in and collected with nbgrader's own commands, and sees it.
@@ -43,6 +48,58 @@ from graders.course.paths import environment  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "build" / "screenshots"
 CORRECT = REPO / "examples" / "clock" / "correct.py"
+SWAP_CORRECT = REPO / "examples" / "swap" / "correct.py"
+# The issue's buggy swap server: a single recv(1024) and no lock.
+SWAP_BUGGY = '''"""Swap: one recv() per client, and no lock."""
+import threading
+from socketserver import BaseRequestHandler, ThreadingTCPServer
+
+waiting = []
+
+
+class SwapHandler(BaseRequestHandler):
+    def handle(self):
+        data = self.request.recv(1024)
+        partner = waiting.pop() if waiting else None
+        if partner is None:
+            box, ready = [], threading.Event()
+            waiting.append((data, box, ready))
+            ready.wait()
+            self.request.sendall(box[0])
+        else:
+            partner_data, box, ready = partner
+            box.append(data)
+            ready.set()
+            self.request.sendall(partner_data)
+
+
+class Server(ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+if __name__ == "__main__":
+    Server(("", 12092), SwapHandler).serve_forever()
+'''
+LAB_CONFIG = REPO / "graders" / "course" / "lab_config.py"
+# The current notebook's cells, from JupyterLab's model: code cells, how many ran, the errors shown.
+NOTEBOOK_STATE = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = panel.content.model.cells;
+    const state = {code: 0, ran: 0, errors: [], kernel: panel.sessionContext.session.kernel.status};
+    for (let i = 0; i < cells.length; i++) {
+        const cell = cells.get(i);
+        if (cell.type !== 'code') continue;
+        state.code += 1;
+        if (cell.executionCount !== null) state.ran += 1;
+        for (const out of cell.outputs.toJSON()) {
+            if (out.output_type === 'error' || (out.output_type === 'stream' && out.name === 'stderr'))
+                state.errors.push(JSON.stringify(out).slice(0, 500));
+        }
+    }
+    return state;
+}"""
+NOTEBOOK_RAN = f"() => {{ const s = ({NOTEBOOK_STATE})(); return s.ran === s.code && s.kernel === 'idle'; }}"
 LAB_DEADLINE = 120.0  # seconds for JupyterLab to answer (a loaded 2-core machine)
 UI_DEADLINE = 90_000  # milliseconds for the page to show something
 CHECK_DEADLINE = 180_000  # milliseconds for the self-check's output (it starts 4 sandboxed servers)
@@ -185,13 +242,119 @@ def test_student_runs_the_self_check_in_jupyterlab(page, tmp_path):
         selfcheck.locator(".cm-content").click()
         page.keyboard.press("Shift+Enter")
         output = selfcheck.locator(".jp-OutputArea")
-        output.get_by_text("All visible checks pass", exact=False).wait_for(timeout=CHECK_DEADLINE)
+        output.get_by_text("hidden ones included", exact=False).wait_for(timeout=CHECK_DEADLINE)
         shown = output.inner_text()
-        # The transcript: what the client sent and what came back.
-        assert "4 of 4 checks passed" in shown, shown[:2000]
-        assert "What is the time?" in shown, shown[:2000]
+        # Self-study: every check ran, the hidden ones too; the passing transcripts are folded.
+        assert "Self-study" in shown and "checks passed" in shown, shown[:2000]
+        question = output.locator("svg text", has_text="What is the time?")
+        assert question.count() and not question.first.is_visible()  # folded
+        output.locator("details").filter(has=page.locator("svg text", has_text="What is the time?")) \
+            .first.locator("summary").click()
+        assert question.first.is_visible()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "student_self_check_passed.png"))
+
+
+def _write_answer(page, cell, source: str) -> None:
+    """Replace a code cell's text with ``source`` (pasted: the editor's auto-indent leaves it be) and run it."""
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(source)
+    page.keyboard.press("Shift+Enter")
+
+
+def _run_cell(page, cell) -> None:
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def test_a_students_evening(page, tmp_path):
+    """A layer notebook, then the swap assignment: buggy answer, every failure shown, fix, pass, Validate."""
+    workspace = tmp_path / "notebooks"
+    for folder in ("01_sockets", "swap"):
+        shutil.copytree(REPO / "notebooks" / folder, workspace / folder)
+    command = [sys.executable, "-m", "jupyter", "lab", f"--config={LAB_CONFIG}",
+               f"--ServerApp.root_dir={workspace}", "--LabApp.expose_app_in_browser=True",
+               f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}"]  # no tabs restored from other runs
+    with jupyterlab(command, workspace, environment(), tmp_path / "lab.log") as (url, token), \
+            screenshot_on_failure(page, "student_evening"):
+        # 1. A layer notebook, top to bottom (Run All): every cell runs, none fails.
+        page.goto(f"{url}/lab/tree/01_sockets/01_sockets.ipynb?token={token}")
+        notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+        notebook.wait_for()
+        page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        # JupyterLab draws only the cells in view: the notebook's model says what ran (the app is
+        # exposed to the page: --LabApp.expose_app_in_browser).
+        page.wait_for_function(NOTEBOOK_RAN, timeout=CHECK_DEADLINE)
+        state = page.evaluate(NOTEBOOK_STATE)
+        assert state["code"] > 10 and state["ran"] == state["code"], state
+        assert not state["errors"], state["errors"][:3]
+
+        # 2. The swap assignment: a buggy answer (one recv(1024), no lock), then the self-check.
+        page.goto(f"{url}/lab/tree/swap/swap.ipynb?token={token}")
+        notebook.wait_for()
+        page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for()
+        cells = notebook.locator(".jp-CodeCell")
+        answer = cells.filter(has_text="%%writefile swap_server.py").first
+        _write_answer(page, answer, "%%writefile swap_server.py\n" + SWAP_BUGGY)
+        answer.locator(".jp-OutputArea-output").filter(has_text="swap_server.py").wait_for()
+        selfcheck = cells.filter(has_text="selfcheck(").first
+        _run_cell(page, selfcheck)
+        output = selfcheck.locator(".jp-OutputArea")
+        output.locator(".graders-summary").wait_for(timeout=CHECK_DEADLINE)
+        shown = output.inner_text()
+        # 3. Every failure, hidden checks included (self-study), each open with its diagram and hint.
+        assert "Self-study" in shown, shown[:2000]
+        assert "10 of 14 checks pass" in shown, shown[:3000]
+        for failing in ("a client that has not sent its line is nobody's partner",
+                        "reads a line that arrives in pieces", "swaps long lines",
+                        "pairs everyone when many lines arrive at the same moment"):
+            assert failing in shown, failing
+        assert "graders check swap swap_server.py" in shown
+        assert output.locator("details[open] rect.failing").count() == 4  # the failures, open
+        assert output.locator("details:not([open])").count() >= 10  # the passing checks, folded
+        assert not output.locator(".jp-OutputArea-executeResult").count()  # no stray True/False
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "student_evening_failed.png"))
+
+        # 4. The fix: every check passes, the hidden ones included.
+        _write_answer(page, answer, "%%writefile swap_server.py\n" + SWAP_CORRECT.read_text())
+        answer.locator(".jp-OutputArea-output").filter(has_text="Overwriting swap_server.py").wait_for()
+        _run_cell(page, selfcheck)
+        output.get_by_text("All 14 checks pass, the 10 hidden ones included.").wait_for(timeout=CHECK_DEADLINE)
+        page.keyboard.press("Control+s")  # Validate grades the notebook as saved
+        notebook_file = workspace / "swap" / "swap.ipynb"
+        deadline = time.monotonic() + UI_DEADLINE / 1000
+        while "Swap: one recv()" in notebook_file.read_text() or "SwapServer" not in notebook_file.read_text():
+            assert time.monotonic() < deadline, "the notebook was not saved"
+            time.sleep(0.2)  # the save is a file on disk: no page event to wait on
+
+        # 5. The command the notebook prints, in JupyterLab's terminal.
+        page.locator(".lm-TabBar-addButton:visible").first.click()  # a new Launcher
+        page.locator(".jp-LauncherCard:visible", has_text="Terminal").first.click()
+        page.locator(".jp-Terminal .xterm-screen").last.wait_for()
+        page.locator(".jp-Terminal .xterm-screen").last.click()
+        # The Launcher opens it in the file browser's folder, swap/; from notebooks/ it works too.
+        page.keyboard.type("graders check swap swap_server.py > check.txt 2>&1; "
+                           "echo \"status $? $(command -v graders)\" >> check.txt\n")
+        check = workspace / "swap" / "check.txt"
+        deadline = time.monotonic() + CHECK_DEADLINE / 1000
+        while "status" not in (check.read_text() if check.exists() else "") and time.monotonic() < deadline:
+            time.sleep(0.2)  # the terminal's output is drawn on a canvas: its file is read instead
+        text = check.read_text()
+        assert "swap: 14 of 14 checks passed" in text and "status 0" in text, text
+        assert f"{Path(sys.executable).parent}/graders" in text, text  # this environment's, first on PATH
+
+        # 6. Validate (nbgrader's button): every test cell runs, the hidden ones too, and all pass.
+        page.goto(f"{url}/lab/tree/swap/swap.ipynb?token={token}")
+        notebook.wait_for()
+        page.get_by_role("button", name="Validate").first.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.locator("#validation-message").wait_for(timeout=CHECK_DEADLINE)
+        assert "Success! Your notebook passes all the tests." in dialog.inner_text(), dialog.inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "student_evening_validated.png"))
 
 
 def _hand_in_and_collect(course, tmp_path: Path, student: str) -> None:

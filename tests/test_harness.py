@@ -66,3 +66,39 @@ def test_a_patient_read_does_not_wait_for_a_sleeping_server(tmp_path):
         began = time.monotonic()
         assert client.receive(4, timeout=0.5) == b""
         assert time.monotonic() - began < 1.5, time.monotonic() - wait
+
+
+# Reads one byte per connection, then waits for nothing that will come (a hang: a lock never released).
+STUCK_SERVER = '''
+    import socket, threading
+    server = socket.create_server(("127.0.0.1", 8000))
+    never = threading.Event()
+    while True:
+        conn, _ = server.accept()
+        conn.recv(1)
+        never.wait()
+'''
+
+
+@needs_proc
+def test_a_stuck_server_fails_a_patient_read_in_about_a_second(tmp_path):
+    """Asleep (not on a timer), everything read, nothing sent: the read gives up after IDLE_GRACE, not 10 s."""
+    path = tmp_path / "server.py"
+    path.write_text(textwrap.dedent(STUCK_SERVER), encoding="utf-8")
+    with Server(path, Transcript()) as server:
+        server.start(port=8000)
+        client = server.client("A").send(b"?")
+        began = time.monotonic()
+        assert client.receive(4, timeout=10) == b""
+        took = time.monotonic() - began
+        assert watch.IDLE_GRACE <= took < watch.IDLE_GRACE + 3, took
+        assert "the server is idle" in server.transcript.render()[-1]
+
+
+@needs_proc
+def test_a_server_on_a_timer_is_not_taken_for_stuck(tmp_path):
+    """A server that answers after time.sleep(2) sleeps on a timer: it gets its whole timeout, and answers."""
+    with late_server(tmp_path, "sleep") as server:
+        server.start(port=8000)
+        client = server.client("A").send(b"?")
+        assert client.receive(4, timeout=5) == b"late"

@@ -206,6 +206,14 @@ def test_a_course_round_on_jupyterhub(running_hub):
         assert seen[student.name] == (False, True, [])
         assert seen[teacher.name][:2] == (True, True) and "clock" in seen[teacher.name][2]
 
+        # The student's JupyterLab terminal starts with this environment first on PATH (graders/
+        # lab_config.py and terminal.bashrc, as under `make lab`): `graders check ...` works there.
+        learner.send("POST", "/api/terminals")
+        shells = wait_for(lambda: [p for p in psutil.process_iter(["username"]) if p.info["username"] ==
+                                   student.name and "terminal.bashrc" in " ".join(_cmdline(p))],
+                          START_DEADLINE, f"{student.name}'s terminal")
+        assert shells[0].environ().get("GRADERS_BIN") == str(Path(sys.executable).parent)
+
         # The instructor's Formgrader works the first time, and the student has none.
         assert instructor.get("/formgrader/api/assignments").json() is not None
         # JupyterLab may frame Formgrader (its own origin), and nothing else may frame either server.

@@ -36,11 +36,16 @@ def test_solution_notebook_passes_in_a_real_kernel(tmp_path):
               if o.output_type == "error" or o.get("name") == "stderr"]
     assert not errors, errors
     text = "".join(text_of(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "All visible checks pass" in text
-    assert "A       sends 'What is the time?        ' (25 bytes)" in text
+    # Self-study (a clone): every check ran, the hidden ones too, and the notebook says so.
+    assert "Self-study (a clone of the repository): every check runs here" in text
+    assert "checks pass, the" in text and "hidden ones included." in text
     diagrams = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
                        for o in c.outputs)
     assert "<svg" in diagrams and "client A" in diagrams  # the transcripts drawn as sequence diagrams
+    assert "What is the time?" in diagrams
+    assert "<details open" not in diagrams  # every check passed: every transcript folded
+    selfcheck = next(c for c in nb.cells if "selfcheck(" in c.source)
+    assert not [o for o in selfcheck.outputs if o.output_type == "execute_result"]  # no stray True
 
 
 def test_released_stub_fails_with_a_message_for_the_student(tmp_path):
@@ -54,3 +59,5 @@ def test_released_stub_fails_with_a_message_for_the_student(tmp_path):
     printed = "".join(text_of(o) for o in outputs)
     assert "NotImplementedError" in printed
     assert "class='failing'" in "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    # One verdict: the diagram above, then the explanation alone: no traceback through graders/.
+    assert "graders/grading/notebook.py" not in "\n".join(error.traceback) and len(error.traceback) == 1

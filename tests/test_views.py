@@ -47,8 +47,9 @@ def test_every_kind_of_step_is_drawn():
              ("C", "closes the connection", "close", None, None)]
     events = [{"seconds": i / 10, "who": w, "what": t, "kind": k, "size": n, "preview": p}
               for i, (w, t, k, n, p) in enumerate(steps)]
+    from graders.checking.checks import Failure, failed_step
     result = CheckResult("x", "does x", "fail", rationale="client A got the wrong thing", events=events,
-                         failed_step=len(events) - 1)
+                         failed_step=failed_step(events, Failure("client A got the wrong thing")))
     drawn = svg(result)
     for label in ("client A", "client B", "client C", "server", "'hi\\n' (3 B)", "&#x27;yo&#x27; (2 B)",
                   "could not connect", "waited 0.4 s: nothing came", "hangs up (RST)",

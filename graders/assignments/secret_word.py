@@ -101,7 +101,7 @@ HELP_STATE = ("Once someone has guessed the word, every later guess gets a page 
 
 def require_status(response: Response, target: str, status: int = 200) -> None:
     if response.status != status:
-        raise Failure(f"GET {target} got status {response.status}, not {status}",
+        raise Failure(f"GET {target} got status {response.status}, not {status}", at=response.who or None,
                       expected=f"HTTP/1.0 {status} (or HTTP/1.1 {status})",
                       actual=f"{response.status_line()}: {excerpt(response)}",
                       help="A guess always gets a page: self.send_response(200), whatever the verdict.")
@@ -119,7 +119,7 @@ def guess_page(server, name: str, target: str, phrase: str, *, word: str | None 
     require_status(response, target)
     found = verdicts(response)
     if phrase not in found:
-        raise Failure(f"the page for GET {target}{why} does not say {phrase!r}",
+        raise Failure(f"the page for GET {target}{why} does not say {phrase!r}", at=name,
                       expected=f"a page containing {phrase!r}",
                       actual=(f"a page saying {' and '.join(map(repr, found))}: " if found
                               else "a page with none of 'is wrong', 'is right', 'already found': ")
@@ -128,7 +128,7 @@ def guess_page(server, name: str, target: str, phrase: str, *, word: str | None 
                                     HELP_SECRET if phrase == WRONG and RIGHT in found else HELP_WORD))
     if word is not None and phrase != FOUND:
         if html.escape(word).lower() not in response.text.lower():
-            raise Failure(f"the page for GET {target} does not show the guessed word {word!r}",
+            raise Failure(f"the page for GET {target} does not show the guessed word {word!r}", at=name,
                           expected=f"a page containing {html.escape(word)!r}", actual=excerpt(response),
                           help="Show the guess on the page, e.g. <p>apple is wrong.</p>, escaped with "
                                "html.escape(word).")
@@ -336,7 +336,7 @@ def wait_until_read(client) -> tuple[bytes, bool]:
         sel.register(client.sock, selectors.EVENT_READ)
         answered = lambda: bool(sel.select(0))  # noqa: E731 - the server answered or closed
         if not watch.wait_for(lambda: answered() or client.unread_by_server() == 0, READ_WAIT, client.server,
-                              interval=0.005):
+                              interval=0.005, stuck=True):
             return b"", False
         if answered():
             return client.receive_until_closed(timeout=1.0), True

@@ -215,9 +215,10 @@ def wait_read(server: Server, client: Client, *, timeout: float = READ_WAIT) -> 
     """Wait until the server has read every byte ``client`` sent (True), or ``timeout`` (False).
 
     Longer while the server is busy (:func:`graders.sandbox.watch.wait_for`): a loaded machine may
-    take seconds to schedule it.
+    take seconds to schedule it; shorter when it is stuck (asleep with the bytes unread for
+    :data:`graders.sandbox.watch.IDLE_GRACE` seconds: it does not read that connection).
     """
-    return watch.wait_for(lambda: watch.unread(server, client) == 0, timeout, server)
+    return watch.wait_for(lambda: watch.unread(server, client) == 0, timeout, server, stuck=True)
 
 
 def accepted_all(server: Server) -> bool:
@@ -229,10 +230,11 @@ def send_in_pieces(server: Server, client: Client, data: bytes, cuts: list[int])
     """Send ``data`` cut at the byte offsets ``cuts``; the server reads each piece before the next."""
     client.line = data
     edges = [0, *cuts, len(data)]
+    reading = True
     for start, end in zip(edges, edges[1:]):
         client.send(data[start:end])
-        if end < len(data):
-            wait_read(server, client)
+        if end < len(data) and reading:
+            reading = wait_read(server, client)  # once it stopped reading, waiting again tells nothing
 
 
 def inside(data: bytes, char: str, offset: int = 1) -> int:
@@ -370,9 +372,9 @@ def long_strings(run):
         for start, end in ((0, 20_000), (20_000, 70_000), (70_000, len(data_a))):  # both lines, piece by piece
             a.send(data_a[start:end])
             b.send(data_b[start:end])
-            if end < len(data_a):
-                wait_read(server, a)
-                wait_read(server, b)
+            if end < len(data_a):  # both at once: a stuck server costs one IDLE_GRACE, not two
+                watch.wait_for(lambda: watch.unread(server, a) == 0 and watch.unread(server, b) == 0, READ_WAIT,
+                               server, stuck=True)
     except Failure as exc:
         raise Failure(f"clients A and B sent 100 KB lines in pieces; the server closed a connection before "
                       f"the line was complete ({exc.rationale})",

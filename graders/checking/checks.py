@@ -27,6 +27,7 @@ Each check names the numbered points of the assignment's spec it verifies
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import traceback
@@ -64,6 +65,9 @@ class Assignment:
         self.port = port
         self.spec: dict[int, str] = dict(spec or {})  # the notebook's numbered spec points, in short
         self.checks: dict[str, Check] = {}
+        # Hidden checks taken out of this copy of the module (a course's student view,
+        # graders/student_view.py): they run only when the work is graded.  0 in a clone.
+        self.withheld = 0
 
     def check(self, description: str, *, depends: str | None = None, hidden: bool = False,
               timeout: float = 60.0, spec: int | tuple[int, ...] = (), waits: float = 0.0) -> Callable:
@@ -140,7 +144,7 @@ def run_check(assignment: Assignment, check: Check, path: Path, *, run: Run | No
         worker.join(10)
         outcome[:] = [Failure(f"the check did not finish within {check.timeout:g} seconds",
                               help="Your server may be stuck: does every recv() have something to read?")]
-    last_step = len(run.transcript.lines) - 1
+    failed_at = failed_step(run.transcript.events(), outcome[0] if outcome else None)
     if outcome and isinstance(outcome[0], Failure) and not run.cancelled.is_set():
         result.server_output = run.server_output(settle=0.5)  # before close(): a crash's last words
     try:
@@ -159,8 +163,8 @@ def run_check(assignment: Assignment, check: Check, path: Path, *, run: Run | No
         run.close()
     result.transcript = run.transcript.render()
     result.events = run.transcript.events()
-    if result.status in ("fail", "error") and last_step >= 0:
-        result.failed_step = last_step
+    if result.status in ("fail", "error"):
+        result.failed_step = failed_at
     result.server_output = result.server_output or run.server_output()
     result.seconds = round(time.monotonic() - began, 3)
     start = sum(getattr(server, "start_seconds", 0.0) for server in run.servers)
@@ -168,6 +172,28 @@ def run_check(assignment: Assignment, check: Check, path: Path, *, run: Run | No
     result.timings = {"sandbox_start": round(start, 3), "listen": round(listen, 3),
                       "clients": round(max(result.seconds - start - listen, 0.0), 3)}
     return result
+
+
+def failed_step(events: list[dict], exc: BaseException | None) -> int | None:
+    """The index in ``events`` (the transcript when the check failed) of the step that failed.
+
+    The last step of the client the failure names (``Failure.at``, else a
+    rationale that starts "client B ..."), not counting the checker's own
+    closes; else the last step.  Other clients' later steps (a concurrent
+    client, a cleanup) are not what failed.  None without events.
+    """
+    if not events:
+        return None
+    last = len(events) - 1
+    who = getattr(exc, "at", None)
+    if who is None and isinstance(exc, Failure):
+        named = re.match(r"\s*client (\w+)\b", exc.rationale or "")
+        who = named.group(1) if named else None
+    if who is not None:
+        mine = [i for i, event in enumerate(events) if event["who"] == who and event["kind"] != "close"]
+        if mine:
+            return mine[-1]
+    return last
 
 
 def concurrent_checks() -> bool:

@@ -32,8 +32,11 @@ if TYPE_CHECKING:  # pragma: no cover
 ROW = 30  # pixels per transcript line
 TOP = 56  # pixels above the first row (the lifelines' heads)
 TIME_WIDTH = 74  # pixels of the time column on the left
-GAP = 250  # pixels between two lifelines
-NOTE_WIDTH = 300  # pixels right of the server's lifeline, for its notes
+GAP = 250  # pixels between two lifelines, at most
+MIN_GAP = 100  # pixels between two lifelines, at least (lifelines are packed to fit MAX_WIDTH)
+MAX_WIDTH = 1200  # pixels a diagram aims at: a notebook's output area (JupyterLab, 1400 px window)
+NOTE_WIDTH = 300  # pixels right of the server's lifeline, for its notes (220 when lifelines are packed)
+FOLD_GROUP = 5  # clients named alike (P01, P02, ...) from which the middle ones share one lifeline
 CHAR = 6.7  # pixels per character of the 11 px monospace labels
 FONT = "font-family='ui-monospace,Menlo,Consolas,monospace' font-size='11' xml:space='preserve'"
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "skip": "#757575", "error": "#6a1b9a"}
@@ -57,28 +60,34 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _prose(text: str) -> str:
+    """A rationale or hint as HTML: escaped, and `code` in backticks shown as <code>code</code>."""
+    return re.sub(r"`([^`\n]+)`", lambda m: f"<code>{m.group(1)}</code>", _e(text))
+
+
 def _fit(text: str, pixels: float) -> str:
     chars = max(int(pixels / CHAR), 4)
     return text if len(text) <= chars else text[:chars - 1] + "…"
 
 
 def failing_index(result: "CheckResult") -> int | None:
-    """The row to highlight: the check's last step, but not the checker's own closing of a client,
-    and the last step of the client the rationale names ("client A ..."), when it names one."""
+    """The row to highlight: the step that failed (``CheckResult.failed_step``, which
+    graders.checks.failed_step chose), not the checker's own closing of a client; when the
+    server closed right after a receive, that receive (what the check judged)."""
     events = result.events
     if result.status not in ("fail", "error") or not events:
         return None
     last = len(events) - 1 if result.failed_step is None else min(result.failed_step, len(events) - 1)
+    who = events[last]["who"]
     while last > 0 and events[last]["kind"] == "close":
         last -= 1
-    named = re.search(r"\bclient (\w+)\b", result.rationale or "")
-    if named:
-        last = next((i for i in range(last, -1, -1)
-                     if events[i]["who"] == named.group(1) and events[i]["kind"] != "close"), last)
+    if events[last]["who"] != who:  # a client's own close was all it had: keep to that client
+        last = next((i for i in range(last, -1, -1) if events[i]["who"] == who), last)
     # what came just before the server closed is what the check judged
-    if events[last]["kind"] == "peer_closed" and last > 0 and events[last - 1]["kind"] == "receive" \
-            and events[last - 1]["who"] == events[last]["who"]:
-        last -= 1
+    if events[last]["kind"] == "peer_closed" and last > 0:
+        before = next((i for i in range(last - 1, -1, -1) if events[i]["who"] == events[last]["who"]), None)
+        if before is not None and events[before]["kind"] == "receive":
+            last = before
     return last
 
 
@@ -110,61 +119,125 @@ def _note(x: float, y: float, width: float, text: str, fill: str, stroke: str, t
             f"<text x='{x + 5:.0f}' y='{y + 2:.0f}' fill='#222' {FONT}>{_e(_fit(text, width - 10))}</text></g>")
 
 
+def _lanes(result: "CheckResult", failing: int | None) -> tuple[list[str], dict[str, str]]:
+    """The client lifelines in order, and each client's lifeline.
+
+    Clients named alike (``P01`` ... ``P10``), :data:`FOLD_GROUP` or more, are
+    folded: the first, the last, the failing one and those the rationale names
+    keep their own lifeline; the others share one, labelled ``P02…P09 (6)``.
+    The grader's own notes (``grader``) get no lifeline.
+    """
+    events = result.events
+    clients = [who for who in _lifelines(events) if who not in ("server", "grader")]
+    named = set(re.findall(r"\b\w+\b", result.rationale or "")) & set(clients)
+    keep = named if len(named) <= 3 else set()  # "clients P01, P02, ... P10": the failing one is enough
+    if failing is not None:
+        keep.add(events[failing]["who"])
+    groups: dict[str, list[str]] = {}
+    for who in clients:
+        named = re.fullmatch(r"([A-Za-z]+)(\d+)", who)
+        if named:
+            groups.setdefault(named.group(1), []).append(who)
+    lane_of = {who: who for who in clients}
+    for members in groups.values():
+        folded = [who for who in members[1:-1] if who not in keep] if len(members) >= FOLD_GROUP else []
+        if len(folded) >= 2:
+            for who in folded:
+                lane_of[who] = f"{folded[0]}…{folded[-1]} ({len(folded)})"
+    lanes: list[str] = []
+    for who in clients:
+        if lane_of[who] not in lanes:
+            lanes.append(lane_of[who])
+    return lanes, lane_of
+
+
+def _rows(events: list[dict], lane_of: dict[str, str], failing: int | None) -> list[list[int]]:
+    """The diagram's rows: indices into ``events``; a folded lifeline's run of steps of one kind
+    (ten clients receiving their lines) is one row, never the failing step."""
+    rows: list[list[int]] = []
+    for index, event in enumerate(events):
+        lane = lane_of.get(event["who"])
+        if rows and index != failing and failing not in rows[-1] and lane is not None and lane != event["who"]:
+            previous = events[rows[-1][0]]
+            if lane_of.get(previous["who"]) == lane and previous["kind"] == event["kind"]:
+                rows[-1].append(index)
+                continue
+        rows.append([index])
+    return rows
+
+
 def svg(result: "CheckResult") -> str:
-    """The check's transcript as an inline ``<svg>`` sequence diagram ("" when it has no transcript)."""
+    """The check's transcript as an inline ``<svg>`` sequence diagram ("" when it has no transcript).
+
+    It aims at :data:`MAX_WIDTH` pixels: lifelines are packed (:data:`MIN_GAP`
+    to :data:`GAP` apart) and long runs of similar clients folded (:func:`_lanes`).
+    """
     events = result.events
     if not events:
         return ""
-    lines = _lifelines(events)
-    x = {who: TIME_WIDTH + 50 + i * GAP for i, who in enumerate(lines)}
-    width = x["server"] + NOTE_WIDTH
     failing = failing_index(result)
+    lanes, lane_of = _lanes(result, failing)
+    room = MAX_WIDTH - TIME_WIDTH - 50 - NOTE_WIDTH
+    gap = max(MIN_GAP, min(GAP, room / max(len(lanes), 1)))
+    note_width = NOTE_WIDTH if gap >= GAP else 220
+    x = {lane: TIME_WIDTH + 50 + i * gap for i, lane in enumerate(lanes)}
+    x["server"] = TIME_WIDTH + 50 + len(lanes) * gap
+    width = x["server"] + note_width
+    rows = _rows(events, lane_of, failing)
     why = textwrap.wrap(f"✗ {result.rationale or result.description}", int((width - TIME_WIDTH - 20) / CHAR))
-    height = TOP + ROW * (len(events) + (len(why) * 0.6 + 0.6 if failing is not None else 0)) + 10
+    height = TOP + ROW * (len(rows) + (len(why) * 0.6 + 0.6 if failing is not None else 0)) + 10
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' class='graders-sequence' width='{width:.0f}' "
              f"height='{height:.0f}' viewBox='0 0 {width:.0f} {height:.0f}' role='img' "
              f"aria-label='sequence diagram of the check: {_e(result.description)}'>",
              f"<rect width='100%' height='100%' fill='#ffffff'/>"]
-    for who in lines:
-        label = "server" if who == "server" else f"client {who}"
-        parts.append(f"<line x1='{x[who]}' y1='{TOP - 18}' x2='{x[who]}' y2='{height - 6:.0f}' stroke='#9e9e9e' "
-                     f"stroke-dasharray='2,3'/>"
-                     f"<rect x='{x[who] - 45}' y='8' width='90' height='24' rx='4' fill='#eceff1' stroke='#607d8b'/>"
-                     f"<text x='{x[who]}' y='24' text-anchor='middle' font-weight='bold' {FONT}>{_e(label)}</text>")
+    for lane in [*lanes, "server"]:
+        label = "server" if lane == "server" else f"client {lane}" if lane in events_who(events) else lane
+        parts.append(f"<line x1='{x[lane]:.0f}' y1='{TOP - 18}' x2='{x[lane]:.0f}' y2='{height - 6:.0f}' "
+                     f"stroke='#9e9e9e' stroke-dasharray='2,3'/>"
+                     f"<rect x='{x[lane] - 45:.0f}' y='8' width='90' height='24' rx='4' fill='#eceff1' "
+                     f"stroke='#607d8b'/><text x='{x[lane]:.0f}' y='24' text-anchor='middle' "
+                     f"font-weight='bold' {FONT}>{_e(_fit(label, 88))}</text>")
     y = TOP
-    for index, event in enumerate(events):
+    for members in rows:
+        index = members[0]
+        event = events[index]
         kind, who = event["kind"], event["who"]
-        here = x.get(who, x["server"])
-        tip = f"{event['seconds']:.3f} s  {who}: {event['what']}"
+        here = x.get(lane_of.get(who, "server"), x["server"]) if who != "grader" else x[lanes[0]] if lanes \
+            else x["server"]
+        many = len(members) > 1
+        names = ", ".join(events[i]["who"] for i in members)
+        tip = f"{event['seconds']:.3f} s  {names}: {event['what']}"
         row: list[str] = []
         if index == failing:
             row.append(f"<rect class='failing' x='2' y='{y - 16}' width='{width - 4:.0f}' "
                        f"height='{ROW - 2 + len(why) * ROW * 0.6 + 4:.0f}' rx='4' fill='#fdecea' stroke='{RED}' "
                        f"stroke-width='1.5'><title>{_e(tip)}</title></rect>")
         row.append(f"<text x='6' y='{y + 4}' fill='#616161' {FONT}>{event['seconds']:.3f} s</text>")
-        if kind in ARROWS and who != "server":
+        prefix = f"×{len(members)} " if many else ""
+        if kind in ARROWS and who not in ("server", "grader"):
             colour, dashed, label, outward = ARROWS[kind]
             if label is None:
                 label = f"{event.get('preview') or ''} ({event.get('size') or 0} B)"
                 if kind == "send_failed":
                     label = "✗ " + label + " not accepted"
             start, end = (here, x["server"]) if outward else (x["server"], here)
-            row.append(_arrow(start, end, y, colour, dashed, label, tip))
+            row.append(_arrow(start, end, y, colour, dashed, prefix + label, tip))
             if kind in ("connect_failed", "send_failed", "reset"):
                 cross = end - 12 if outward else start - 12
-                row.append(f"<text x='{cross}' y='{y + 4}' text-anchor='middle' fill='{colour}' "
+                row.append(f"<text x='{cross:.0f}' y='{y + 4}' text-anchor='middle' fill='{colour}' "
                            f"font-size='14' font-weight='bold'>×</text>")
         elif kind == "wait":
             span = min(ROW - 6, 24)
-            row.append(f"<rect x='{here - 5}' y='{y - span / 2:.0f}' width='10' height='{span}' fill='#fff3c4' "
-                       f"stroke='#f9a825'/>")
-            row.append(_note(here + 10, y, GAP - 30, event["what"], "#fff8e1", "#f9a825", tip))
+            row.append(f"<rect x='{here - 5:.0f}' y='{y - span / 2:.0f}' width='10' height='{span}' "
+                       f"fill='#fff3c4' stroke='#f9a825'/>")
+            row.append(_note(here + 10, y, max(gap - 30, x["server"] - here - 20), prefix + event["what"],
+                             "#fff8e1", "#f9a825", tip))
         else:  # the server's lines and notes
             fill, stroke = ("#e3f2fd", "#90caf9") if kind == "server" else ("#f5f5f5", "#bdbdbd")
             if "exited" in event["what"] or "not listening" in event["what"]:
                 fill, stroke = "#fdecea", RED
-            room = NOTE_WIDTH - 20 if who == "server" or here == x["server"] else GAP - 30
-            row.append(_note(here + 10, y, room, event["what"], fill, stroke, tip))
+            space = note_width - 20 if here == x["server"] else max(gap - 30, x["server"] - here - 20)
+            row.append(_note(here + 10, y, space, prefix + event["what"], fill, stroke, tip))
         parts.append("".join(row))
         y += ROW
         if index == failing:
@@ -175,6 +248,11 @@ def svg(result: "CheckResult") -> str:
             y += ROW * 0.6
     parts.append("</svg>")
     return "".join(parts)
+
+
+def events_who(events: list[dict]) -> set[str]:
+    """Every name in ``events`` (clients, "server", "grader")."""
+    return {event["who"] for event in events}
 
 
 def _verdict(result: "CheckResult") -> str:
@@ -198,14 +276,15 @@ def result_html(result: "CheckResult", *, open_diagram: bool | None = None) -> s
            _verdict(result)]
     if result.status != "pass":
         if result.rationale:
-            out.append(f"<div class='graders-rationale'>{_e(result.rationale)}</div>")
+            out.append(f"<div class='graders-rationale'>{_prose(result.rationale)}</div>")
         rows = [(k, v) for k, v in (("expected", result.expected), ("actual", result.actual)) if v is not None]
         if rows:
             out.append("<table style='border-collapse:collapse;margin:4px 0'>" + "".join(
                 f"<tr><th style='text-align:left;padding-right:8px'>{k}</th>"
                 f"<td><code>{_e(v)}</code></td></tr>" for k, v in rows) + "</table>")
         if result.help:
-            out.append(f"<div style='white-space:pre-wrap'><b>hint:</b> {_e(result.help)}</div>")
+            out.append(f"<div class='graders-hint' style='white-space:pre-wrap'><b>hint:</b> "
+                       f"{_prose(result.help)}</div>")
     picture = svg(result) if result.status != "skip" else ""
     if picture:
         is_open = result.status in ("fail", "error") if open_diagram is None else open_diagram

@@ -27,6 +27,7 @@ from graders.sandbox import Limits, Sandbox, SandboxError
 
 DEFAULT_TIMEOUT = 5.0  # seconds any single client operation may take
 PATIENCE = watch.PATIENCE  # seconds a patient read may run past its timeout while the server is still busy
+STUCK_LOOK = 0.05  # seconds between looks for a stuck server during a patient read (watch.Stuck)
 BUSY_LOOK = watch.BUSY_LOOK  # seconds between looks at a busy server once a patient read's timeout passed
 SHOW_BYTES = 200  # bytes of a message quoted in a transcript line
 
@@ -308,7 +309,10 @@ class Client:
         began = time.monotonic()
         deadline = began + timeout
         last_chance = deadline + (PATIENCE if patient else 0.0)
-        timed_out = False
+        timed_out = stuck = False
+        # A patient read gives up early on a server that is stuck: asleep, with everything this
+        # client sent read and nothing on its way (watch.Stuck): it cannot answer without more input.
+        watcher = watch.Stuck(self.server, lambda: watch.settled(self.server, [self])) if patient else None
         with selectors.DefaultSelector() as sel:
             sel.register(self.sock, selectors.EVENT_READ)
             while not done(got) and not self.peer_closed:
@@ -319,7 +323,11 @@ class Client:
                         continue
                     timed_out = True
                     break
-                if not sel.select(deadline - now):
+                look = watcher is not None and watcher.visible
+                if not sel.select(min(deadline - now, STUCK_LOOK) if look else deadline - now):
+                    if look and watcher.look():
+                        timed_out = stuck = True
+                        break
                     continue
                 try:
                     chunk = take(got)
@@ -339,6 +347,9 @@ class Client:
             self._log(f"receives {show(data)}", data=data)
         if self.peer_closed:
             self._log("sees the server close the connection")
+        elif stuck:
+            self._log(f"waited {time.monotonic() - began:.3g} s: {incomplete if data else 'nothing'} came; "
+                      f"the server is idle (it read everything and sent nothing for {watch.IDLE_GRACE:g} s)")
         elif timed_out:
             self._log(f"waited {time.monotonic() - began:.3g} s: {incomplete if data else 'nothing'} came")
         return data

@@ -48,6 +48,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     raw: bytes = b""
+    who: str = ""  # the client that received it (its name in the transcript): a Failure's ``at``
     closed: bool = True
 
     def header(self, name: str) -> str | None:
@@ -114,12 +115,17 @@ def http_get(server, name: str, target: str, *, headers: list[tuple[str, str]] |
     client.close(quiet=True)
     if not raw:
         why = "closed the connection" if client.peer_closed else f"sent nothing in {timeout:g} s"
-        raise Failure(f"the server {why} when client {name} asked for {target}",
+        raise Failure(f"the server {why} when client {name} asked for {target}", at=name,
                       expected="an HTTP response, e.g. 'HTTP/1.0 200 OK' then headers and the page",
                       actual="nothing",
                       help="Answer every GET request: self.send_response(200), self.send_header(...), "
                            "self.end_headers(), then self.wfile.write(page bytes).")
-    response = parse_response(raw, closed=client.peer_closed)
+    try:
+        response = parse_response(raw, closed=client.peer_closed)
+    except Failure as exc:
+        exc.at = exc.at or name
+        raise
+    response.who = name
     summary = "; ".join(f"{k}: {v}" for k, v in response.headers if k in ("content-type", "content-length"))
     server.transcript.add(name, f"reads {response.status_line()}" + (f" ({summary})" if summary else "")
                           + f", then a body of {len(response.body)} bytes")

@@ -19,17 +19,20 @@ class Failure(Exception):
     """A check found the server wrong.
 
     ``rationale`` says what went wrong, for the student; ``help`` how to fix
-    it; ``expected``/``actual`` give the two sides of a mismatch.
+    it; ``expected``/``actual`` give the two sides of a mismatch; ``at`` names
+    the client whose last step is the one that failed (default: the client
+    the rationale starts with, "client B ...", else the transcript's last
+    step), which the sequence diagram marks.
     """
 
     def __init__(self, rationale: str, *, help: str | None = None,
-                 expected: str | None = None, actual: str | None = None) -> None:
+                 expected: str | None = None, actual: str | None = None, at: str | None = None) -> None:
         super().__init__(rationale)
         self.rationale = rationale
         self.help = help
         self.expected = expected
         self.actual = actual
-
+        self.at = at  # the client whose last step failed (its name), when the check knows it
 
 
 @dataclass

@@ -86,6 +86,8 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 # nbgrader runs `alembic` (gradebook migrations) and kernels run `python`: this environment first.
 c.Spawner.environment = {{"PATH": {path!r}}}
+# ... and in JupyterLab's terminals too (`graders check ...`): graders/course/lab_config.py, as `make lab`.
+c.Spawner.args = ["--config={lab_config}"]
 
 # Formgrader's autograde button grades through this service, as root, as the batch does
 # (graders/course/autograde_service.py); the instructors' servers find it through GRADERS_AUTOGRADE_SOCKET.
@@ -234,7 +236,7 @@ def write_config(hub: Hub) -> Path:
         pid_file=str(hub.state / "jupyterhub.pid"),
         spawn_cmd=spawn_command(passage_plan()),
         student_cmd=spawn_command(student_view.merge(passage_plan(), hub.course.student_plan())),
-        path=path,
+        path=path, lab_config=str(Path(__file__).with_name("lab_config.py")),
         autograde_cmd=[sys.executable, "-m", "graders.course.autograde_service", str(hub.course.root),
                        "--socket", str(hub.autograde_socket)],
         autograde_socket=str(hub.autograde_socket),

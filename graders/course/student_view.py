@@ -81,7 +81,11 @@ def strip_hidden(source: str, name: str = "module.py") -> str:
             break
         body = [node for node in body if node not in removable]
     tree.body = body
-    return HEADER.format(name=name) + ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    withheld = sum(_is_hidden_check(node) for node in ast.parse(source).body)
+    # How many checks were taken out, for the notebook's self-check ("6 more run when your work is
+    # graded"; graders.assignments.get reads it); their names and code stay out.
+    count = f"WITHHELD_CHECKS = {withheld}\n" if withheld else ""
+    return HEADER.format(name=name) + ast.unparse(ast.fix_missing_locations(tree)) + "\n" + count
 
 
 def write(dest: Path) -> Path:

@@ -24,6 +24,15 @@ grader looks instead:
 * **Idle** (:func:`wait_idle`): settled sockets (every byte read, every byte
   delivered) and sleeping threads whose context-switch counts did not change
   between two looks.
+* **Stuck** (:class:`Stuck`): a wait for what a server must do gives up early
+  once the server has stayed asleep for :data:`IDLE_GRACE` seconds, look after
+  look: every thread sleeps, none in a timed sleep (``nanosleep``: a timer will
+  wake it) or writing to its output, and (for a reply) the client's connection
+  is settled: the server read everything and sent nothing.  Such a server can
+  only act on new input, which the waiting check will not send: a hang fails in
+  about a second instead of a whole timeout.  A loaded machine cannot fake it
+  (a thread woken by data is runnable, R, until it runs), so a correct server
+  under load is never given up on; a look that cannot see gives up nothing.
 
 Everything here returns "unknown" (None or False) where it cannot see: no
 ``/proc`` (not Linux), or the fallback mode without a cgroup.  Callers then
@@ -41,6 +50,7 @@ import sys
 import time
 from typing import NamedTuple
 
+IDLE_GRACE = 1.0  # seconds a server must look stuck, without a break, before a wait for it gives up
 PATIENCE = 15.0  # seconds a wait for what a correct server must do may run on while the server is busy
 BUSY_LOOK = 0.05  # seconds between looks at a busy server once such a wait's timeout has passed
 MAX_LOOK = 0.02  # seconds between looks, at most, while waiting for an event (watch.backoff)
@@ -219,6 +229,68 @@ def threads(pids: list[int]) -> dict[int, int] | None:
     return found
 
 
+def asleep(pids: list[int]) -> bool:
+    """True when every thread of ``pids`` sleeps (S) and none is in a timed sleep or writing to a pipe.
+
+    False when one runs or is runnable, sleeps on a timer (``nanosleep``: it
+    will wake by itself) or waits on its output pipe, or when nothing can be
+    seen (no thread found).
+    """
+    seen = False
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            base = f"/proc/{pid}/task/{tid}"
+            try:
+                with open(f"{base}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+                if state in ("Z", "X"):
+                    continue
+                if state != "S":
+                    return False
+                with open(f"{base}/wchan") as f:
+                    wchan = f.read()
+            except (OSError, IndexError):
+                continue
+            if "pipe" in wchan or "nanosleep" in wchan:
+                return False  # writing its output, or on a timer ("0": a wait the kernel does not name)
+            seen = True
+    return seen
+
+
+class Stuck:
+    """Whether a server has looked stuck for :data:`IDLE_GRACE` seconds without a break.
+
+    ``settled()`` (optional) is the rest of the condition, e.g. the client's
+    connection has nothing unread or in flight (:func:`settled`).  Call
+    :meth:`look` between waits; it is True once the server has been asleep
+    (:func:`asleep`) and ``settled()`` at every look for IDLE_GRACE seconds.
+    """
+
+    def __init__(self, server, settled=None, grace: float | None = None) -> None:
+        self.server = server
+        self.settled = settled
+        self.grace = IDLE_GRACE if grace is None else grace
+        self.since: float | None = None
+        self.visible = server is not None and netns_pid(server) is not None
+
+    def look(self) -> bool:
+        if not self.visible:
+            return False
+        pids = server_pids(self.server)
+        quiet = bool(pids) and asleep(pids) and (self.settled is None or self.settled())
+        now = time.monotonic()
+        if not quiet:
+            self.since = None
+            return False
+        if self.since is None:
+            self.since = now
+        return now - self.since >= self.grace
+
+
 def busy(server) -> bool:
     """True when a thread of the server runs or waits to run (it may still answer); False otherwise or unknown."""
     pids = server_pids(server)
@@ -282,20 +354,27 @@ def backoff(first: float = 0.002, longest: float = MAX_LOOK):
         pause = min(pause * 1.5, max(longest, first))
 
 
-def wait_for(condition, timeout: float, server=None, *, interval: float = 0.002) -> bool:
+def wait_for(condition, timeout: float, server=None, *, interval: float = 0.002,
+             stuck: bool = False) -> bool:
     """Poll ``condition()`` until it is true (True) or ``timeout`` seconds pass (False).
 
     The looks start ``interval`` seconds apart and back off (:func:`backoff`).
 
     With ``server``, the wait goes on past ``timeout`` while the server is
-    :func:`busy`, up to :data:`PATIENCE` seconds more.
+    :func:`busy`, up to :data:`PATIENCE` seconds more.  With ``stuck`` too,
+    it gives up (False) as soon as the server has been asleep for
+    :data:`IDLE_GRACE` seconds (:class:`Stuck`): for a condition only the
+    server can make true (it reads what was sent, it answers).
     """
     deadline = time.monotonic() + timeout
     last_chance = deadline + (PATIENCE if server is not None else 0.0)
     pauses = backoff(interval)
+    watcher = Stuck(server) if stuck and server is not None else None
     while True:
         if condition():
             return True
+        if watcher is not None and watcher.look():
+            return False
         now = time.monotonic()
         if now >= deadline:
             if now < last_chance and busy(server):

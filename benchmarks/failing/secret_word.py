@@ -1,0 +1,52 @@
+"""Issue 23's buggy secret word server: no Content-Length, no escaping (fails 2 of 17 checks)."""
+import html
+import os
+import random
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import unquote
+
+PORT = 8000
+WORDS = ["apple", "banana", "cherry", "python", "socket", "server"]
+SECRET = os.environ.get("SECRET_WORD") or random.choice(WORDS)
+found = False
+
+PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Secret word</title></head>
+<body><h1>Guess the secret word</h1><p>{}</p></body></html>"""
+
+
+class WordHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        global found
+        if self.path == "/favicon.ico":
+            self.send_error(404)
+            return
+        word = unquote(self.path[1:])
+        if self.path == "/":
+            message = "Type your guess after localhost:8000/ in the address bar."
+        elif found:
+            message = "The secret word was already found."
+        elif word == SECRET:
+            found = True
+            message = f"{word} is right!"
+        else:
+            message = f"{word} is wrong."
+        page = PAGE.format(message).encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(page)
+
+
+def main():
+    server = HTTPServer(("", PORT), WordHandler)
+    print("welcome to our web server on port", PORT, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print(" ctrl c pressed, shutting down")
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
