@@ -1,0 +1,1 @@
+"""Checking a server: the scenario explorer (explore) that tests histories against the spec models."""
