@@ -117,3 +117,87 @@ def test_clock_names_bytes_left_by_an_earlier_client():
     model.received("A", answer(), True, T)
     violation = model.judge("A", idle=True)
     assert violation.point == 2 and "class attribute" in violation.help
+
+
+# -- swap --------------------------------------------------------------------------------------------
+
+from graders.assignments.models.swap import SwapModel  # noqa: E402
+
+
+def swap_model(*events):
+    """Replay ``events``: ("connect", X), ("send", X, bytes), ("fin", X), ("reset", X), ("got", X, bytes, closed)."""
+    model = SwapModel()
+    for event in events:
+        kind, name, *rest = event
+        if kind == "connect":
+            model.connect(name, T)
+        elif kind == "send":
+            model.send(name, rest[0], T)
+        elif kind == "fin":
+            model.fin(name, T)
+        elif kind == "reset":
+            model.reset(name, T)
+        elif kind == "got":
+            model.received(name, rest[0], rest[1], T)
+    return model
+
+
+def swap_points(model, idle=True):
+    return {name: point(model, name, idle) for name in model.connections}
+
+
+def test_swap_a_pair_gets_each_others_line_then_the_end():
+    model = swap_model(("connect", "A"), ("connect", "B"), ("send", "A", b"hi"), ("send", "A", b"\n"))
+    assert not model.due("A") and swap_points(model) == {"A": None, "B": None}
+    model.send("B", "é\r\x85\n".encode(), T)
+    assert model.due("A") and model.due("B")
+    model.received("A", "é\r\x85\n".encode(), True, T)
+    model.received("B", b"hi\n", True, T)
+    assert swap_points(model) == {"A": None, "B": None} and not model.due("A")
+
+
+@pytest.mark.parametrize("got, closed, want", [
+    (b"", False, 3), (b"", True, 4), (b"hi\n", True, 4), (b"yo", True, 4), (b"yo\n\n", True, 4),
+    (b"yo\n", False, 4), (b"y", True, 2)])
+def test_swap_anything_but_the_partners_line_then_the_end_is_wrong(got, closed, want):
+    model = swap_model(("connect", "A"), ("connect", "B"), ("send", "A", b"hi\n"), ("send", "B", b"yo\n"),
+                       ("got", "B", b"hi\n", True), ("got", "A", got, closed))
+    assert point(model, "A") == want
+
+
+def test_swap_a_lone_line_waits_and_a_client_without_a_line_is_nobodys_partner():
+    model = swap_model(("connect", "A"), ("send", "A", b"alone\n"), ("connect", "B"), ("send", "B", b"half"),
+                       ("fin", "B"))
+    assert swap_points(model) == {"A": None, "B": None} and not model.due("A")
+    model.received("A", b"half", True, T)
+    assert point(model, "A") == 3
+
+
+def test_swap_pairs_lines_in_arrival_order_not_connection_order():
+    model = swap_model(("connect", "A"), ("connect", "B"), ("connect", "C"), ("send", "C", b"c\n"),
+                       ("send", "B", b"b\n"), ("got", "B", b"c\n", True), ("got", "C", b"b\n", True))
+    assert swap_points(model) == {"A": None, "B": None, "C": None}
+    wrong = swap_model(("connect", "A"), ("connect", "B"), ("connect", "C"), ("send", "A", b"a\n"),
+                       ("send", "C", b"c\n"), ("send", "B", b"b\n"), ("got", "B", b"a\n", True))
+    assert point(wrong, "B") == 3
+
+
+@pytest.mark.parametrize("leave", ["fin", "reset"])
+def test_swap_a_client_that_leaves_while_waiting_is_forgotten_or_paired(leave):
+    start = [("connect", "A"), ("send", "A", b"a\n"), (leave, "A"), ("connect", "B"), ("send", "B", b"b\n")]
+    forgotten = swap_model(*start)
+    assert point(forgotten, "B") is None and not forgotten.due("B")  # B waits for a real partner
+    forgotten.connect("C", T)
+    forgotten.send("C", b"c\n", T)
+    forgotten.received("B", b"c\n", True, T)
+    forgotten.received("C", b"b\n", True, T)
+    assert swap_points(forgotten)["B"] is None and swap_points(forgotten)["C"] is None
+    paired = swap_model(*start, ("got", "B", b"a\n", True))
+    assert point(paired, "B") is None
+    hung_up_on = swap_model(*start, ("got", "B", b"", True))
+    assert point(hung_up_on, "B") is not None
+
+
+def test_swap_a_server_that_exits_breaks_point_6_after_a_hang_up_else_5():
+    assert swap_model(("connect", "A")).stop_point() == 5
+    assert swap_model(("connect", "A"), ("reset", "A")).stop_point() == 6

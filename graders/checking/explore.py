@@ -75,6 +75,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -86,6 +87,9 @@ from ..assignments.models.base import Model, Violation
 from ..checks import Assignment, Failure
 from ..harness import Client, Server, Transcript, show
 from .. import watch
+
+# Hypothesis warns when it writes the repr of a scenario with a long line: nobody reads it here.
+warnings.filterwarnings("ignore", message="Generating overly large repr", module="hypothesis")
 
 TICK = -1.0  # a pause until the clock's next whole second (time.ctime()'s resolution)
 IDLE_TIMEOUT = 5.0  # seconds to wait for the server to settle after a step
@@ -231,8 +235,10 @@ def drain(client: Client) -> tuple[bytes, bool]:
 class Runner:
     """One scenario against one fresh server: the history and the model's verdict."""
 
-    def __init__(self, explorer: Explorer, path, port: int | None, scenario: Scenario) -> None:
+    def __init__(self, explorer: Explorer, path, port: int | None, scenario: Scenario,
+                 memo: dict | None = None) -> None:
         self.explorer = explorer
+        self.memo = memo if memo is not None else {}  # what earlier runs of the exploration learnt
         self.path = path
         self.port = port
         self.scenario = scenario
@@ -245,9 +251,19 @@ class Runner:
         self.reply_timeout = REPLY_TIMEOUT
 
     def wait_idle(self, clients) -> bool:
-        idle = self.explorer.idle or (lambda server, clients, timeout: watch.wait_idle(server, clients,
-                                                                                        timeout=timeout))
-        return bool(idle(self.server, list(clients), IDLE_TIMEOUT))
+        """Wait until the server has done all it will with what ``clients`` sent (graders.watch).
+
+        A server found never idle (it spins, or floods its output) gets :data:`QUIET_WINDOW`
+        seconds at later calls of the same exploration (``self.memo["restless"]``).
+        """
+        if self.explorer.idle is not None:
+            return bool(self.explorer.idle(self.server, list(clients), IDLE_TIMEOUT))
+        timeout = QUIET_WINDOW if self.memo.get("restless") else IDLE_TIMEOUT
+        if watch.wait_idle(self.server, list(clients), timeout=timeout):
+            return True
+        if watch.server_pids(self.server):  # seen, and never idle: not just unseeable
+            self.memo["restless"] = True
+        return False
 
     def run(self) -> Violation | None:
         env = dict(self.explorer.env)
@@ -323,7 +339,10 @@ class Runner:
 
     def served(self) -> list[Client]:
         """The open connections the server must be reading now (not those the spec lets it leave queued)."""
-        return [c for name, c in self.live() if not self.model.waiting(name)]
+        # Not those that shut down their sending side either: their FIN counts as a byte of the
+        # server's receive queue until the server reads the end of the stream, which it need not do.
+        return [c for name, c in self.live()
+                if not self.model.waiting(name) and not self.model.connections[name].fin]
 
     def look(self) -> None:
         """Tell the model what every connection got since the last look."""
@@ -388,6 +407,11 @@ class Runner:
             return None
         return self.stopped(f"after {len(self.clients)} client{'s' * (len(self.clients) != 1)} connected")
 
+    def serve_point(self) -> int:
+        """The spec point "goes on serving": the model's (``stop_point()``, from the history) or the explorer's."""
+        stop_point = getattr(self.model, "stop_point", None)
+        return stop_point() if stop_point else self.explorer.serve_point
+
     def stopped(self, context: str) -> Violation:
         """The server exited or stopped accepting: a violation of the spec's "goes on serving" point."""
         from ..harness import crash_help
@@ -396,11 +420,11 @@ class Runner:
             code = self.server.sandbox.exit_code
         if code is not None:
             how = "ended by itself (exit status 0)" if code == 0 else f"stopped (exit status {code})"
-            return Violation(self.explorer.serve_point, f"your server {how} {context}".rstrip(),
+            return Violation(self.serve_point(), f"your server {how} {context}".rstrip(),
                              help="Serve every client for ever: a client that hangs up (FIN or reset) at any "
                                   "moment must not stop the server (catch its error, then continue, not "
                                   "break).\n" + crash_help(self.server.output(settle=0.5)))
-        return Violation(self.explorer.serve_point, f"your server did not accept a connection {context}".rstrip(),
+        return Violation(self.serve_point(), f"your server did not accept a connection {context}".rstrip(),
                          help="Keep accepting: every client gets served, whatever the earlier ones did "
                               "(is your server stuck with an earlier client?).")
 
@@ -425,6 +449,7 @@ def explore(assignment: Assignment, explorer: Explorer, path, *, scale: int = 1,
     began = time.monotonic()
     budget = {"shrinks": explorer.shrinks * scale}
 
+    memo: dict = {}  # shared by the runs (graders.checking.explore.Runner.wait_idle)
     seen: dict[Scenario, bool] = {}  # Hypothesis replays the example it returns: the same verdict
 
     def fails(scenario: Scenario) -> bool:
@@ -440,7 +465,7 @@ def explore(assignment: Assignment, explorer: Explorer, path, *, scale: int = 1,
             if budget["shrinks"] <= 0 or time.monotonic() - began > explorer.wall * scale:
                 return False  # shrinking is over: the smallest failure found so far stands
             budget["shrinks"] -= 1
-        runner = Runner(explorer, path, assignment.port, scenario)
+        runner = Runner(explorer, path, assignment.port, scenario, memo)
         if outcome.violation is not None:
             runner.reply_timeout = SHRINK_REPLY_TIMEOUT
         started = time.monotonic()
