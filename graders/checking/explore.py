@@ -97,6 +97,7 @@ REPLY_TIMEOUT = 3.0  # seconds a due reply may take (more while the server is bu
 SHRINK_REPLY_TIMEOUT = 1.0  # the same while shrinking a failure already found (the verdict is known)
 DEBUG = os.environ.get("GRADERS_EXPLORE_DEBUG") == "1"  # one line per scenario run, on stderr
 QUIET_WINDOW = 0.5  # seconds of silence that stand in for idleness where it cannot be seen
+UNREAD_GRACE = 1.0  # seconds a server gets to read every byte before "asleep" is idle enough
 
 
 @dataclass(frozen=True)
@@ -253,15 +254,24 @@ class Runner:
     def wait_idle(self, clients) -> bool:
         """Wait until the server has done all it will with what ``clients`` sent (graders.watch).
 
-        A server found never idle (it spins, or floods its output) gets :data:`QUIET_WINDOW`
-        seconds at later calls of the same exploration (``self.memo["restless"]``).
+        First as graders.watch.wait_idle sees it: every byte read, every byte delivered, every
+        thread asleep.  A server that leaves bytes unread for good (it read what it wanted)
+        never gets there: after :data:`UNREAD_GRACE` seconds, asleep with every byte it wrote
+        delivered is idle too, and later calls of the exploration go that way at once.  A
+        server never asleep (it spins, or floods its output) gets :data:`QUIET_WINDOW`
+        seconds instead (``self.memo`` holds what earlier runs learnt).
         """
         if self.explorer.idle is not None:
             return bool(self.explorer.idle(self.server, list(clients), IDLE_TIMEOUT))
-        timeout = QUIET_WINDOW if self.memo.get("restless") else IDLE_TIMEOUT
-        if watch.wait_idle(self.server, list(clients), timeout=timeout):
+        if self.memo.get("restless"):
+            return watch.wait_idle(self.server, list(clients), timeout=QUIET_WINDOW)
+        if not self.memo.get("leaves_unread") and watch.wait_idle(self.server, list(clients),
+                                                                   timeout=UNREAD_GRACE):
             return True
-        if watch.server_pids(self.server):  # seen, and never idle: not just unseeable
+        if asleep(self.server, list(clients), timeout=IDLE_TIMEOUT - UNREAD_GRACE):
+            self.memo["leaves_unread"] = True
+            return True
+        if watch.server_pids(self.server):  # seen, and never asleep: not just unseeable
             self.memo["restless"] = True
         return False
 
@@ -427,6 +437,39 @@ class Runner:
         return Violation(self.serve_point(), f"your server did not accept a connection {context}".rstrip(),
                          help="Keep accepting: every client gets served, whatever the earlier ones did "
                               "(is your server stuck with an earlier client?).")
+
+
+def delivered(server: Server, clients) -> bool:
+    """Every byte the server wrote to ``clients`` has reached them (its unread input does not matter)."""
+    for client in clients:
+        port = watch._port(client)
+        if port is None:
+            continue
+        for row in (watch.connection_end(server, port, server_side=False), watch.connection_end(server, port)):
+            if row is not None and row.state not in watch.GONE_STATES and row.tx:
+                return False
+    return True
+
+
+def asleep(server: Server, clients, *, timeout: float) -> bool:
+    """Wait until every thread of the server sleeps, unchanged across two looks, with every byte it
+    wrote to ``clients`` delivered (graders.watch.wait_idle without "every byte read")."""
+    if watch.netns_pid(server) is None or watch.server_pids(server) is None:
+        return False
+    deadline = time.monotonic() + timeout
+    pauses = watch.backoff()
+    while True:
+        pids = watch.server_pids(server)
+        if pids is None:
+            return False
+        before = watch.threads(pids)
+        if before is not None:
+            time.sleep(0.005)  # long enough for a thread woken by the last bytes to show it runs
+            if delivered(server, clients) and watch.threads(pids) == before and watch.server_pids(server) == pids:
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(next(pauses))
 
 
 # -- the search ------------------------------------------------------------------------------------

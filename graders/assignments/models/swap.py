@@ -150,10 +150,18 @@ class SwapModel(Model):
                 source = next((n for n, c in self.connections.items()
                                if n != conn.name and c.sent and got.rstrip(b"\n") == c.sent.rstrip(b"\n")
                                and n not in self.lines), None)
-                if source is not None:
+                if source is not None and self.connections[source].gone:
                     return Violation(3, f"{who} got the bytes of client {source}, who hung up without a whole "
                                         f"line", help=GHOST_HELP, expected="nothing yet: it waits for a partner",
                                      actual=show(got))
+                piece = got[:-1] if got.endswith(b"\n") else got
+                cut = next((n for n, c in self.connections.items() if n != conn.name and piece
+                            and c.sent.startswith(piece) and len(piece) < len(self.lines.get(n, c.sent + b"?")) - 1),
+                           None)
+                if cut is not None:
+                    return Violation(2, f"{who} got {show(got)}: only a piece of client {cut}'s line, which was not "
+                                        f"complete when your server answered", help=FRAMING_HELP,
+                                     expected="nothing yet: a line ends at b'\\n'", actual=show(got))
                 if own is not None and got == own:
                     return Violation(3, f"{who} got its own line back while it had no partner",
                                      help=NO_PARTNER_HELP, expected="nothing yet: it waits for a partner",

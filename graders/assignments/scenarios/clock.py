@@ -13,7 +13,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from ...checking.explore import TICK, Explorer, Scenario, Step
-from ..clock import QUESTION, SERVER_ENV, TZ_OFFSET, wait_idle
+from ..clock import QUESTION, SERVER_ENV, TZ_OFFSET
 from ..models.clock import ClockModel
 
 PAUSES = (0.0, 0.0, 0.2, 1.0, TICK)  # seconds before a piece; TICK: until the next whole second
@@ -90,5 +90,4 @@ def scenarios(draw) -> Scenario:
 
 
 EXPLORER = Explorer(model=lambda scenario: ClockModel(TZ_OFFSET), scenarios=scenarios(), env=SERVER_ENV,
-                    serve_point=4, examples=5, shrinks=10,
-                    idle=lambda server, clients, timeout: wait_idle(server, clients, timeout=timeout))
+                    serve_point=4, examples=5, shrinks=10)

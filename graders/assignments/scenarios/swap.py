@@ -21,7 +21,7 @@ from .clock import interleave, within_budget
 ATOMS = ("a", "Z", " ", "\t", "\r", "\x0c", "\x85", "\u2028", "é", "€", "😀", "\ufeff", "0", "-")
 LONG = 20_000  # characters of a long line
 PAUSES = (0.0, 0.0, 0.0, 0.2, 1.0)
-PAUSE_BUDGET = 2.0  # seconds of pauses per scenario at most
+PAUSE_BUDGET = 1.0  # seconds of pauses per scenario at most
 LEAVES = ("wait", "wait", "fin_waiting", "reset_waiting", "silent_fin", "silent_reset", "fin_midway",
           "reset_midway")
 NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
