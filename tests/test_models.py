@@ -201,3 +201,76 @@ def test_swap_a_client_that_leaves_while_waiting_is_forgotten_or_paired(leave):
 def test_swap_a_server_that_exits_breaks_point_6_after_a_hang_up_else_5():
     assert swap_model(("connect", "A")).stop_point() == 5
     assert swap_model(("connect", "A"), ("reset", "A")).stop_point() == 6
+
+
+# -- secret_number -----------------------------------------------------------------------------------
+
+from graders.assignments.models.secret_number import SecretNumberModel, classify  # noqa: E402
+
+
+@pytest.mark.parametrize("line, kind", [
+    (b"42", "number"), (b" +042\t", "number"), (b"-5\r", "number"), (b"", "error"), (b"  ", "error"),
+    (b"4.5", "error"), (b"4 2", "error"), (b"abc", "error"), (b"\xff", "error"), ("\ufeff42".encode(), "error"),
+    ("٣٧".encode(), "either"), (b"4_2", "either"), (b"9" * 1001, "either")])
+def test_secret_number_classifies_lines_as_the_spec_says(line, kind):
+    assert classify(line)[0] == kind
+
+
+def secret_history(*events, secret=37):
+    model = SecretNumberModel(secret)
+    for kind, name, *rest in events:
+        if kind == "connect":
+            model.connect(name, T)
+        elif kind == "send":
+            model.send(name, rest[0], T)
+        elif kind == "fin":
+            model.fin(name, T)
+        elif kind == "reset":
+            model.reset(name, T)
+        elif kind == "got":
+            model.received(name, rest[0], rest[1] if rest[1:] else False, T)
+    return model
+
+
+def test_secret_number_wrong_right_then_found_for_everyone():
+    model = secret_history(("connect", "A"), ("connect", "B"), ("send", "A", b"5\n+037\n"),
+                           ("got", "A", b"wrong\nright\n"), ("send", "B", b"37\nabc\n"),
+                           ("got", "B", b"secret found\nsecret found\n"))
+    assert point(model, "A") is None and point(model, "B") is None
+    assert not model.due("A") and not model.due("B")
+
+
+@pytest.mark.parametrize("guesses, replies, want", [
+    (b"5\n", b"Wrong\n", 4), (b"5\n", b"wrong", 4), (b"37\n", b"wrong\n", 2), (b"+37\n", b"wrong\n", 3),
+    (b" 5\n", b"error\n", 3), (b"abc\n", b"wrong\n", 5), (b"5\n", b"wrong\nwrong\n", 4),
+    (b"37\n37\n", b"right\nright\n", 4), (b"5\n5", b"wrong\nwrong\n", 3)])
+def test_secret_number_wrong_replies_name_their_point(guesses, replies, want):
+    model = secret_history(("connect", "A"), ("send", "A", guesses), ("got", "A", replies))
+    assert point(model, "A") == want
+
+
+def test_secret_number_found_is_shared():
+    model = secret_history(("connect", "A"), ("connect", "B"), ("send", "A", b"37\n"), ("got", "A", b"right\n"),
+                           ("send", "B", b"37\n"), ("got", "B", b"right\n"))
+    assert point(model, "A") is None and point(model, "B") == 6
+
+
+def test_secret_number_an_unfinished_last_line_counts_at_the_fin_then_the_end():
+    model = secret_history(("connect", "A"), ("send", "A", b"5\n6"), ("got", "A", b"wrong\n"))
+    assert point(model, "A") is None and not model.due("A")
+    model.fin("A", T)
+    assert model.due("A") and point(model, "A") == 3  # idle without the last reply
+    model.received("A", b"wrong\n", False, T)
+    assert point(model, "A") == 3 and model.due("A")  # idle, and not closed
+    model.received("A", b"", True, T)
+    assert point(model, "A") is None and not model.due("A")
+
+
+def test_secret_number_keeps_the_connection_open_after_an_error():
+    model = secret_history(("connect", "A"), ("send", "A", b"abc\n"), ("got", "A", b"error: no\n", True))
+    assert point(model, "A") == 5
+
+
+def test_secret_number_a_half_line_elsewhere_keeps_nobody_waiting():
+    model = secret_history(("connect", "A"), ("send", "A", b"4"), ("connect", "B"), ("send", "B", b"5\n"))
+    assert model.due("B") and point(model, "B") == 7
