@@ -274,3 +274,74 @@ def test_secret_number_keeps_the_connection_open_after_an_error():
 def test_secret_number_a_half_line_elsewhere_keeps_nobody_waiting():
     model = secret_history(("connect", "A"), ("send", "A", b"4"), ("connect", "B"), ("send", "B", b"5\n"))
     assert model.due("B") and point(model, "B") == 7
+
+
+# -- secret_word -------------------------------------------------------------------------------------
+
+from graders.assignments.models.secret_word import SecretWordModel  # noqa: E402
+
+
+def page(verdict: str, word: str = "", *, status=b"200 OK", ctype=b"text/html; charset=utf-8", length=None,
+         crlf=b"\r\n") -> bytes:
+    import html as _html
+    body = f"<p>{_html.escape(word)} {verdict}.</p>".encode()
+    size = str(len(body) if length is None else length).encode()
+    return (b"HTTP/1.0 " + status + crlf + b"Content-Type: " + ctype + crlf + b"Content-Length: " + size
+            + crlf + crlf + body)
+
+
+def word_history(target: str, response: bytes | None, *, secret="café", closed=True, before=()):
+    model = SecretWordModel(secret)
+    for name, (earlier, got) in zip("XYZ", before):
+        model.connect(name, T)
+        model.send(name, f"GET {earlier} HTTP/1.0\r\n\r\n".encode(), T)
+        model.received(name, got, True, T)
+        assert point(model, name) is None
+    model.connect("A", T)
+    model.send("A", f"GET {target} HTTP/1.0\r\nHost: x\r\n\r\n".encode(), T)
+    if response is not None:
+        model.received("A", response, closed, T)
+    return model
+
+
+def test_secret_word_right_wrong_found_and_favicon():
+    assert point(word_history("/caf%C3%A9", page("is right", "café"))) is None
+    assert point(word_history("/Caf%C3%A9", page("is wrong", "Café"))) is None
+    assert point(word_history("/a%3Cb", page("is wrong", "a<b"))) is None
+    found = [("/caf%C3%A9", page("is right", "café"))]
+    assert point(word_history("/x", page("already found"), before=found)) is None
+    assert point(word_history("/favicon.ico", b"HTTP/1.0 404 Not Found\r\n\r\n", before=found)) is None
+
+
+@pytest.mark.parametrize("target, response, want", [
+    ("/caf%C3%A9", page("is wrong", "café"), 3),  # the secret, said wrong
+    ("/Caf%C3%A9", page("is right", "Café"), 3),  # case folded
+    ("/a%3Cb", page("is wrong", "a&lt;b").replace(b"&amp;lt;", b"<"), 4),  # not escaped
+    ("/x", page("is wrong", "x", ctype=b"text/html"), 4), ("/x", page("is wrong", "x", ctype=b"text/html; charset=utf8"), 4),
+    ("/x", page("is wrong", "x", length=3), 4), ("/x", page("is wrong", "x", crlf=b"\n"), 4),
+    ("/x", page("is wrong", "x", status=b"404 Not Found"), 4), ("/favicon.ico", page("is wrong", "favicon.ico"), 5),
+    ("/x", page("is wrong is right", "x"), 4)])
+def test_secret_word_wrong_responses_name_their_point(target, response, want):
+    assert point(word_history(target, response)) == want
+
+
+def test_secret_word_found_is_shared_and_favicon_changes_nothing():
+    found = [("/caf%C3%A9", page("is right", "café"))]
+    assert point(word_history("/caf%C3%A9", page("is right", "café"), before=found)) == 6
+    favicon = [("/favicon.ico", b"HTTP/1.0 404 Not Found\r\n\r\n")]
+    assert point(word_history("/caf%C3%A9", page("is right", "café"), before=favicon)) is None
+
+
+def test_secret_word_a_path_starting_with_two_slashes_may_lose_them():
+    assert point(word_history("//caf%C3%A9", page("is right", "café"))) is None
+    assert point(word_history("//caf%C3%A9", page("is wrong", "/café"))) is None
+
+
+def test_secret_word_nothing_before_the_whole_head_and_closes_after():
+    model = SecretWordModel("apple")
+    model.connect("A", T)
+    model.send("A", b"GET /apple HTTP/1.0\r\n", T)
+    assert not model.due("A") and point(model, "A") is None
+    model.received("A", page("is right", "apple"), False, T)
+    assert point(model, "A") == 1
+    assert point(word_history("/x", page("is wrong", "x"), closed=False), idle=True) == 4
