@@ -26,7 +26,7 @@ The API, for an assignment module (clock: graders/assignments/clock.py and scena
         scenarios=scenarios(),
         env={"TZ": ...},                        # the server's environment (a scenario's env adds to it)
         serve_point=4,                          # the spec point "goes on serving" (exits, refuses clients)
-        examples=5, shrinks=10)                 # the autograde budget (scenarios; shrinking runs)
+        examples=5, shrinks=6)                  # the autograde budget (scenarios; shrinking runs)
 
     # in graders/assignments/NAME.py: a hidden check, so a course's student view leaves it out
     @check("stays right in generated scenarios", depends="starts", hidden=True, spec=(2, 3, 4))
@@ -168,8 +168,8 @@ class Explorer:
     env: dict[str, str] = field(default_factory=dict)
     serve_point: int = 1
     examples: int = 4  # scenarios per grading at autograde
-    shrinks: int = 10  # runs spent shrinking a failing scenario
-    wall: float = 15.0  # seconds: past this, shrinking stops (generation is never cut: the verdict stays)
+    shrinks: int = 6  # runs spent shrinking a failing scenario (each costs a sandbox and its steps)
+    wall: float = 10.0  # seconds: past this, shrinking stops (generation is never cut: the verdict stays)
     idle: Callable | None = None  # wait_idle(server, clients, timeout) -> bool; default graders.watch.wait_idle
 
 

@@ -155,7 +155,12 @@ class SecretWordModel(Model):
             return None
         if not self.complete(conn):
             if conn.gone:
-                return None  # it left in the middle of its request: anything goes
+                # It left in the middle of its request: anything goes.  But a server may take what came as
+                # a request (http.server does at the end of the stream, even "GET /app" as HTTP/0.9): a
+                # response that says "is right" found the word.
+                if "is right" in conn.got.decode("utf-8", "replace").lower() and self.found_by is None:
+                    self.found_by = conn.name
+                return None
             if conn.got:
                 return Violation(1, f"your server answered {who} before its request was complete "
                                     f"({len(conn.sent)} bytes, no empty line yet)", help=FRAMING_HELP,
@@ -167,6 +172,8 @@ class SecretWordModel(Model):
                                  actual="the end of the stream")
             return None
         target = request_target(conn.sent[:conn.sent.index(HEAD_END)])
+        if target == "/":
+            return self.closing(conn, f"{who} asked GET /", idle) if conn.got else None  # any page: not graded
         parsed = parse(conn.got)
         if parsed is None or not conn.closed and not idle:
             if parsed is None and (conn.closed or idle and not self.blocked(conn)):

@@ -90,4 +90,4 @@ def scenarios(draw) -> Scenario:
 
 
 EXPLORER = Explorer(model=lambda scenario: ClockModel(TZ_OFFSET), scenarios=scenarios(), env=SERVER_ENV,
-                    serve_point=4, examples=5, shrinks=10)
+                    serve_point=4, examples=5, shrinks=6)

@@ -86,4 +86,4 @@ def model(scenario: Scenario) -> SecretNumberModel:
     return SecretNumberModel(int(value), value)
 
 
-EXPLORER = Explorer(model=model, scenarios=scenarios(), serve_point=7, examples=6, shrinks=10)
+EXPLORER = Explorer(model=model, scenarios=scenarios(), serve_point=7, examples=6, shrinks=6)

@@ -78,4 +78,4 @@ def scenarios(draw) -> Scenario:
 
 
 EXPLORER = Explorer(model=lambda scenario: SwapModel(), scenarios=scenarios(), serve_point=5,
-                    examples=5, shrinks=10)
+                    examples=5, shrinks=6)
