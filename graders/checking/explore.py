@@ -474,6 +474,10 @@ def asleep(server: Server, clients, *, timeout: float) -> bool:
 
 # -- the search ------------------------------------------------------------------------------------
 
+class _Enough(BaseException):
+    """Raised through Hypothesis (which catches Exception) to end the shrinking when its budget is spent."""
+
+
 def seed_of(assignment: str, source: bytes) -> int:
     """The exploration's seed: from the assignment's name and the SHA-256 of the submission."""
     digest = hashlib.sha256(assignment.encode() + b"\0" + hashlib.sha256(source).digest()).digest()
@@ -506,7 +510,9 @@ def explore(assignment: Assignment, explorer: Explorer, path, *, scale: int = 1,
             return False
         if outcome.violation is not None:
             if budget["shrinks"] <= 0 or time.monotonic() - began > explorer.wall * scale:
-                return False  # shrinking is over: the smallest failure found so far stands
+                # Shrinking is over: the smallest failure found so far stands.  Returning False would
+                # let Hypothesis try its other shrink candidates (CPU seconds of drawing); this ends find().
+                raise _Enough()
             budget["shrinks"] -= 1
         runner = Runner(explorer, path, assignment.port, scenario, memo)
         if outcome.violation is not None:
@@ -532,7 +538,7 @@ def explore(assignment: Assignment, explorer: Explorer, path, *, scale: int = 1,
                       verbosity=Verbosity.quiet, report_multiple_bugs=False)
     try:
         find(explorer.scenarios, fails, settings=config, random=random.Random(outcome.seed))
-    except NoSuchExample:
+    except (NoSuchExample, _Enough):
         pass
     except HypothesisException:
         if outcome.violation is None:  # a failure Hypothesis could not replay is still the failure seen

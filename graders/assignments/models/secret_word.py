@@ -254,9 +254,14 @@ class SecretWordModel(Model):
         if verdict == FOUND:
             return Violation(4, f"{ask}: the page says 'already found', but nobody had found the word",
                              help=PAGE_HELP, expected=expected, actual=verdict)
-        return Violation(3,
+        target = ask.rsplit(" ", 1)[-1]
+        plain = verdict == WRONG and "%" not in target and "+" not in target and target[1:] == self.secret
+        return Violation(2 if plain else 3,
                          f"{ask}: the word is {words[0]!r} and the secret (SECRET_WORD) is {self.secret!r}, "
-                         f"yet the page says {verdict!r}", help=WORD_HELP, expected=expected, actual=verdict)
+                         f"yet the page says {verdict!r}",
+                         help=("The secret is os.environ['SECRET_WORD'] exactly as it is, when it is set "
+                               "(no lower(), no strip()), picked once at start-up.") if plain else WORD_HELP,
+                         expected=expected, actual=verdict)
 
     def closing(self, conn: Connection, ask: str, idle: bool) -> Violation | None:
         if idle and not conn.closed:
