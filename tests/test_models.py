@@ -345,3 +345,12 @@ def test_secret_word_nothing_before_the_whole_head_and_closes_after():
     model.received("A", page("is right", "apple"), False, T)
     assert point(model, "A") == 1
     assert point(word_history("/x", page("is wrong", "x"), closed=False), idle=True) == 4
+
+
+def test_secret_number_hints_follow_the_bug_seen():
+    crash = secret_history(("connect", "A"), ("send", "A", b"abc\n"), ("got", "A", b"", True))
+    assert point(crash, "A") == 5
+    skips = secret_history(("connect", "A"), ("send", "A", b"5\n\n"), ("got", "A", b"wrong\n"))
+    assert point(skips, "A") == 5
+    ranged = secret_history(("connect", "A"), ("send", "A", b"150\n"), ("got", "A", b"error: 1..100\n"))
+    assert point(ranged, "A") == 4

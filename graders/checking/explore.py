@@ -497,12 +497,17 @@ def explore(assignment: Assignment, explorer: Explorer, path, *, scale: int = 1,
     budget = {"shrinks": explorer.shrinks * scale}
 
     memo: dict = {}  # shared by the runs (graders.checking.explore.Runner.wait_idle)
-    seen: dict[Scenario, bool] = {}  # Hypothesis replays the example it returns: the same verdict
+    seen: dict[Scenario, bool | Exception] = {}  # Hypothesis replays examples: the same verdict each time
 
     def fails(scenario: Scenario) -> bool:
-        if scenario in seen:
-            return seen[scenario]
-        seen[scenario] = found = judge(scenario)
+        if scenario not in seen:
+            try:
+                seen[scenario] = judge(scenario)
+            except Exception as exc:  # noqa: BLE001 - the grader's own trouble: raised again on a replay
+                seen[scenario] = exc
+        found = seen[scenario]
+        if isinstance(found, Exception):
+            raise found
         return found
 
     def judge(scenario: Scenario) -> bool:

@@ -196,6 +196,15 @@ def table(cases: list[Case]) -> str:
         undeclared = [c.name for c in assignment.checks.values() if not c.spec]
         if undeclared:
             sections.append(f"\nChecks without a spec point: {', '.join(undeclared)}.")
+        explorer = next((c for c in assignment.checks.values() if c.name in EXPLORERS), None)
+        if explorer is not None:
+            covered = [c for c in mutants if c.spec in explorer.spec]
+            missed = [c for c in covered if c.explore_missed]
+            sections += ["", f"The explorer (`{explorer.name}`, generated scenarios judged by the spec's model, "
+                             f"points {', '.join(map(str, explorer.spec))}) must reject "
+                             f"{len(covered) - len(missed)} of the {len(covered)} mutants of its points"
+                         + (": it cannot reject " + "; ".join(f"`{c.path.stem}` ({c.explore_missed})"
+                                                             for c in missed) if missed else "") + "."]
         if correct:
             sections += ["", "Correct servers: " + "; ".join(f"`{c.path.stem}` ({c.style})" for c in correct) + "."]
     return "\n".join(out + sections) + "\n"

@@ -49,7 +49,8 @@ REPLY_HELP = "Reply with exactly b'wrong\\n', b'right\\n' or b'secret found\\n':
 FOUND_HELP = ("'found' belongs to the whole server: one global (or class attribute) shared by every "
               "connection and thread, set under a lock when a client is right, and checked for every guess.")
 SECRET_HELP = ("The secret is int(os.environ['SECRET_NUMBER']) when that variable is set (int() takes the "
-               "spaces, sign or zeros around it), picked once at start-up, the same for every client.")
+               "spaces, sign or zeros around it), picked once at start-up, the same for every client; compare "
+               "numbers, int(guess) == secret, not texts.")
 CLOSE_HELP = ("When the client shuts down its sending side, answer its last guess (also an unfinished last "
               "line), then close the connection; while it is connected, keep reading its guesses.")
 
@@ -148,6 +149,11 @@ class SecretNumberModel(Model):
                              f"{who} got more than one line per guess", help=REPLY_HELP,
                              expected="whole lines ending in b'\\n'", actual=show(conn.got))
         answered = len(replies) >= len(guesses)
+        if conn.closed and not answered and classify(guesses[len(replies)])[0] == "error":
+            return Violation(5, f"your server closed the connection of {who} instead of answering its line "
+                                f"{guesses[len(replies)][:40]!r}, which is not a whole number",
+                             help=ERROR_HELP, expected="a line starting with 'error', and the connection open",
+                             actual=show(conn.got) + ", then the end of the stream")
         if conn.closed and not conn.fin:
             if not answered:
                 return Violation(3, f"your server closed the connection of {who} before answering all its "
@@ -167,6 +173,10 @@ class SecretNumberModel(Model):
                                    else f"all its guesses ({len(replies)} of {len(guesses)})"),
                              help=CLOSE_HELP, expected=f"{len(guesses)} reply lines, then the end",
                              actual=show(conn.got))
+        if idle and not answered and all(classify(g)[0] == "error" for g in guesses[len(replies):]):
+            return Violation(5, f"{who}'s line {guesses[len(replies)][:40]!r} is not a whole number and got no "
+                                f"reply", help=ERROR_HELP, expected="a line starting with 'error'",
+                             actual=show(conn.got) if conn.got else "nothing")
         if idle and not answered:
             busy = [c.name for c in self.connections.values() if c.name != name and not c.gone and not c.closed
                     and c.sent and not c.sent.endswith(b"\n")]
@@ -209,6 +219,11 @@ class SecretNumberModel(Model):
         if kind == "error":
             return Violation(5, f"{what} is not a whole number but got {show(reply)}", help=ERROR_HELP,
                              expected=expected, actual=show(reply))
+        if reply.startswith(b"error") and value is not None and not 1 <= value <= 100 and guess.strip() \
+                == str(value).encode():
+            return Violation(4, f"{what} is a whole number outside 1..100, a wrong guess, but got an error line",
+                             help="0, -5 or 150 are whole numbers, simply wrong: reply b'wrong\\n' (no range "
+                                  "check).", expected=expected, actual=show(reply))
         if reply.startswith(b"error"):
             return Violation(3, f"{what} is a whole number but got an error line", help=NUMBER_HELP,
                              expected=expected, actual=show(reply))

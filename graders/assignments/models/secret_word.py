@@ -195,6 +195,11 @@ class SecretWordModel(Model):
             if status != 404:
                 return Violation(5, f"{ask} and got status {status}", help=FAVICON_HELP, expected="404",
                                  actual=str(status))
+            length = header.get("content-length")
+            if length is not None and length.isdigit() and len(body) > int(length) and (conn.closed or idle):
+                return Violation(5, f"{ask}: after the 404 response came {len(body) - int(length)} more bytes",
+                                 help=FAVICON_HELP, expected="the 404 response and nothing else",
+                                 actual=show(body[int(length):]))
             return self.closing(conn, ask, idle)
         length = header.get("content-length")
         if length is not None and length.isdigit() and len(body) < int(length) and not conn.closed:

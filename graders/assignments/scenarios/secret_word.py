@@ -31,11 +31,11 @@ NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 @st.composite
 def target(draw, secret: str) -> str:
     """A request target: a guess (the secret or not, spelled in several ways) or /favicon.ico."""
-    kind = draw(st.sampled_from(("secret", "secret", "miss", "miss", "odd", "favicon")))
+    kind = draw(st.sampled_from(("secret", "secret", "miss", "miss", "odd", "odd", "favicon")))
     if kind == "favicon":
         return "/favicon.ico"
     if kind == "secret":
-        return "/" + draw(st.sampled_from((quote(secret, safe=""), quote(secret), quote(secret, safe="+&<>"))))
+        return "/" + draw(st.sampled_from((quote(secret, safe=""), quote(secret, safe="+&<>"), quote(secret))))
     if kind == "miss":
         word = draw(st.sampled_from((secret.upper(), secret.strip() + " ", secret + "/", "x" + secret,
                                      secret.replace(" ", "+"), "banana")))
@@ -77,11 +77,11 @@ def client_plan(draw, name: str, secret: str) -> list[Step]:
 
 @st.composite
 def scenarios(draw) -> Scenario:
-    """SECRET_WORD, then 1 to 3 rounds of 1 to 3 clients whose steps interleave."""
+    """SECRET_WORD, then 1 to 4 rounds of 1 to 3 clients whose steps interleave."""
     secret = draw(st.sampled_from(SECRETS))
     names = iter(NAMES)
     steps: list[Step] = []
-    for _ in range(draw(st.integers(1, 3))):
+    for _ in range(draw(st.integers(1, 4))):
         plans = [draw(client_plan(next(names), secret)) for _ in range(draw(st.integers(1, 3)))]
         steps += interleave(draw, plans)
     return Scenario(tuple(within_budget(steps, PAUSE_BUDGET)), env={"SECRET_WORD": secret})
@@ -91,4 +91,4 @@ def model(scenario: Scenario) -> SecretWordModel:
     return SecretWordModel(dict(scenario.env).get("SECRET_WORD", "apple"))
 
 
-EXPLORER = Explorer(model=model, scenarios=scenarios(), serve_point=1, examples=6, shrinks=6)
+EXPLORER = Explorer(model=model, scenarios=scenarios(), serve_point=1, examples=8, shrinks=6)
