@@ -126,7 +126,17 @@ class SwapModel(Model):
         if kept:
             self.pairings = kept
             return None
-        return self.explain(conn, self.pairings[0], idle)
+        return self.explain(conn, self.likeliest(conn), idle)
+
+    def likeliest(self, conn: Connection) -> Pairing:
+        """The pairing that best explains what ``conn`` got: one whose partner's line it got part of (or all
+        of, or all but the newline), else the preferred one (ghosts forgotten)."""
+        got = conn.got.rstrip(b"\n")
+        for pairing in self.pairings:
+            partner = pairing.partner_of(conn.name)
+            if partner is not None and got and self.line_of(partner).startswith(got):
+                return pairing
+        return self.pairings[0]
 
     def due(self, name: str) -> bool:
         conn = self.connections[name]
