@@ -43,6 +43,9 @@ GHOST_HELP = ("A client that hung up without a whole line (readline() returned b
               "b'\\n') is nobody's partner: do not pair it; go on waiting for a real line.")
 ORDER_HELP = ("Pair clients in the order their LINES arrive, not the order they connected: a client that "
               "connected first but has not sent its line is nobody's partner yet.")
+GHOST_LEFT_HELP = ("Writing to a client that has gone raises BrokenPipeError or ConnectionResetError: catch it "
+                   "(OSError) so that it stops neither the server nor the partner's reply; better, forget a "
+                   "waiting client when it hangs up.")
 CLOSE_HELP = ("Close the connection once the partner's line is sent (return from handle(); with os.fork() "
               "the parent closes its copy too), so the client sees the end of the stream.")
 
@@ -187,6 +190,13 @@ class SwapModel(Model):
                 return Violation(3, f"{who} got a reply while it had no partner (the lines arrived in the "
                                     f"order {', '.join(self.lines)})", help=ORDER_HELP,
                                  expected="nothing yet: it waits for a partner", actual=show(got))
+            ghost = next((p.partner_of(conn.name) for p in self.pairings
+                          if p.partner_of(conn.name) and self.connections[p.partner_of(conn.name)].gone), None)
+            if ghost is not None and not got:
+                return Violation(6, f"client {ghost} hung up while it waited; then {who}'s line arrived, and your "
+                                    f"server closed {who}'s connection without a line", help=GHOST_LEFT_HELP,
+                                 expected=f"client {ghost}'s line, or {who} waits for the next partner",
+                                 actual="nothing, then the end of the stream")
             when = "while it waited for a partner" if own is not None else "before its line was complete"
             return Violation(3 if own is not None else 2, f"your server closed the connection of {who} {when}",
                              help=NO_PARTNER_HELP if own is not None else FRAMING_HELP,
