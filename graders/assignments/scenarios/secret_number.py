@@ -68,17 +68,39 @@ def client_plan(draw, name: str, secret: int) -> list[Step]:
     return steps
 
 
+PROLOGUES = ("none", "connected_before_found", "bad_bytes", "pipelined")
+
+
+def prologue(kind: str, names, secret: int) -> list[Step]:
+    """A first round that stresses one dimension of the spec (drawn; "none" is what it shrinks to).
+
+    connected_before_found: a client connected before another finds the secret guesses after (point 6);
+    bad_bytes: bytes that are not UTF-8, then a number, on one connection (point 5); pipelined:
+    three lines in one piece, the last unfinished, then a FIN (point 3).
+    """
+    if kind == "none":
+        return []
+    a, b = next(names), next(names)
+    if kind == "connected_before_found":
+        return [Step.connect(a), Step.connect(b), Step.send(b, f"{secret}\n".encode()),
+                Step.send(a, f"{secret + 1}\n".encode())]
+    if kind == "bad_bytes":
+        return [Step.connect(a), Step.send(a, b"\xff\xfe\n"), Step.send(a, b"5\n")]
+    return [Step.connect(a), Step.send(a, b"5\n-6\n 7"), Step.fin(a)]
+
+
 @st.composite
 def scenarios(draw) -> Scenario:
-    """SECRET_NUMBER, then 1 to 3 rounds of 1 to 3 clients whose steps interleave."""
+    """SECRET_NUMBER, a prologue, then 1 to 3 rounds of 1 to 3 clients whose steps interleave."""
     value = draw(st.sampled_from(SECRETS))
     secret = int(value)
     names = iter(NAMES)
+    first = prologue(draw(st.sampled_from(PROLOGUES)), names, secret)
     steps: list[Step] = []
     for _ in range(draw(st.integers(1, 3))):
         plans = [draw(client_plan(next(names), secret)) for _ in range(draw(st.integers(1, 3)))]
         steps += interleave(draw, plans)
-    return Scenario(tuple(within_budget(steps, PAUSE_BUDGET)), env={"SECRET_NUMBER": value})
+    return Scenario(tuple(first + within_budget(steps, PAUSE_BUDGET)), env={"SECRET_NUMBER": value})
 
 
 def model(scenario: Scenario) -> SecretNumberModel:
