@@ -71,6 +71,7 @@ import calendar
 import hashlib
 import os
 import random
+import selectors
 import socket
 import sys
 import threading
@@ -377,7 +378,6 @@ class Runner:
                         deadline = now + watch.BUSY_LOOK
                         continue
                     break
-                import selectors
                 with selectors.DefaultSelector() as sel:
                     sel.register(client.sock, selectors.EVENT_READ)
                     sel.select(min(deadline - now, 0.05))
