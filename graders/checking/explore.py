@@ -170,7 +170,7 @@ class Explorer:
     serve_point: int = 1
     examples: int = 4  # scenarios per grading at autograde
     shrinks: int = 6  # runs spent shrinking a failing scenario (each costs a sandbox and its steps)
-    wall: float = 10.0  # seconds: past this, shrinking stops (generation is never cut: the verdict stays)
+    wall: float = 7.0  # seconds: past this no shrinking run starts (generation is never cut: the verdict stays)
     idle: Callable | None = None  # wait_idle(server, clients, timeout) -> bool; default graders.watch.wait_idle
 
 
