@@ -242,6 +242,11 @@ class SecretWordModel(Model):
         if verdict != FOUND:
             escaped = [html.escape(w) for w in words] + [html.escape(w, quote=False) for w in words]
             if not any(e in page for e in escaped):
+                raw = target[1:]
+                if "%" in raw and html.escape(raw) in page:
+                    return Violation(3, f"{ask}: the page shows {raw!r} as it came, not percent-decoded "
+                                        f"({words[0]!r})", help=WORD_HELP, expected=html.escape(words[0]),
+                                     actual=show(body))
                 return Violation(4, f"{ask}: the page does not show the guess {words[0]!r} HTML-escaped",
                                  help=PAGE_HELP, expected=f"the page holding {html.escape(words[0])!r}",
                                  actual=show(body))
