@@ -1,9 +1,11 @@
 """Command line: ``graders COMMAND`` (the environment's console script), or ``python -m graders COMMAND``.
 
-    graders check ASSIGNMENT FILE [--json] [--visible-only] [--html OUT.html]
+    graders check ASSIGNMENT FILE [--json] [--visible-only] [--html OUT.html] [--explore [N]]
         Run an assignment's checks on a server file (or a notebook: its answer
         cell is graded).  Exit status 0 only when every check passes.  --html
         also writes the transcripts as sequence diagrams (graders.checking.diagram).
+        --explore gives the check of generated scenarios (graders.checking.explore)
+        N times its autograde budget (default 10).
     graders demo
         Generate, autograde, give feedback on and export the sample submissions.
     graders autograde ASSIGNMENT [--student ID] [--jobs N] [--root DIR]
@@ -73,6 +75,8 @@ def cmd_check(args: argparse.Namespace) -> int:
               f"writes {assignment.answer_file} beside the notebook: run this in its folder "
               f"({NOTEBOOKS / assignment.name}), or give the file's path.", file=sys.stderr)
         return 2
+    if args.explore:
+        os.environ["GRADERS_EXPLORE_SCALE"] = str(args.explore)  # read by graders.checking.explore
     with tempfile.TemporaryDirectory(prefix="graders-answer-") as tmp:
         if path.suffix == ".ipynb":
             try:
@@ -108,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="also write the report, with sequence diagrams, as an HTML page")
     p.add_argument("--transcripts", choices=("all", "failed", "none"), default="failed",
                    help="which checks' transcripts to print (default: failed)")
+    p.add_argument("--explore", type=int, nargs="?", const=10, default=0, metavar="N",
+                   help="explore N times more generated scenarios than at autograde (default N: 10)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("demo", help="grade the sample submissions end to end")

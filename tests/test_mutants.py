@@ -1,8 +1,11 @@
 """The mutation corpus (tests/mutants/): every verdict right, every time (issue 9).
 
 Every mutant must fail exactly the checks its header names, the first of which
-declares the spec point it violates; every correct server must pass every check
-in each of three runs, graded six at once (more than a loaded batch does).  The whole
+declares the spec point it violates, and the check of generated scenarios (``explore``,
+issue 21) must reject every mutant of the points it declares (unless an ``explore:
+missed:`` header says why it cannot); every correct server must pass every check,
+exploration included, in each of three runs, graded six at once (more than a loaded
+batch does).  The whole
 corpus is graded once, in one module fixture, and each file is its own test.
 """
 from __future__ import annotations

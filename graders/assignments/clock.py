@@ -512,3 +512,13 @@ def question_per_client(run):
     earliest = ctime_clock()
     send_in_pieces(server, connect(server, "A"), [24], earliest,
                    context=" (client R had sent 7 bytes before it hung up)", help=OWN_BYTES_HELP)
+
+
+# -- exploration: generated scenarios checked against the spec's model (issue 21) -------------------
+
+@check("stays right in generated scenarios: clients that pause, hang up or reset at any moment, several "
+       "at once and many in a row", depends="starts", hidden=True, spec=(2, 3, 4), timeout=180.0)
+def explore(run):
+    from graders.checking.explore import check_by_exploring
+    from graders.assignments.scenarios.clock import EXPLORER  # with the model: not in a course's student view
+    check_by_exploring(run, ASSIGNMENT, EXPLORER)

@@ -686,3 +686,14 @@ def random_secret(run):
                       actual=f"{value} every time",
                       help="Without SECRET_NUMBER, the secret is random.randint(1, 100): not a fixed "
                            "number (os.environ.get('SECRET_NUMBER', 42) fixes it).")
+
+
+# -- exploration: generated scenarios checked against the spec's model (issue 21) -------------------
+
+@check("stays right in generated scenarios: any guesses, lines in pieces, SECRET_NUMBER spelled as int() "
+       "takes it, clients that stay, hang up or reset", depends="starts", hidden=True,
+       spec=(2, 3, 4, 5, 6, 7), timeout=180.0)
+def explore(run):
+    from graders.checking.explore import check_by_exploring
+    from graders.assignments.scenarios.secret_number import EXPLORER  # with the model: not in a course's student view
+    check_by_exploring(run, ASSIGNMENT, EXPLORER)

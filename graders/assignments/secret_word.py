@@ -467,3 +467,14 @@ def http_framing(run):
                           help="A client that sends HTTP/1.0, or Connection: close, waits for the server to "
                                "close (RFC 9112 section 9.6). http.server does it for you; if you set "
                                "protocol_version = 'HTTP/1.1', do not force close_connection = False.")
+
+
+# -- exploration: generated scenarios checked against the spec's model (issue 21) -------------------
+
+@check("stays right in generated scenarios: any words and spellings, requests in pieces, favicon, "
+       "SECRET_WORD values, clients that hang up or reset", depends="starts", hidden=True,
+       spec=(1, 2, 3, 4, 5, 6), timeout=180.0)
+def explore(run):
+    from graders.checking.explore import check_by_exploring
+    from graders.assignments.scenarios.secret_word import EXPLORER  # with the model: not in a course's student view
+    check_by_exploring(run, ASSIGNMENT, EXPLORER)

@@ -588,3 +588,13 @@ def waiting_client_leaves(run):
                            "ConnectionResetError: catch it (OSError) so it does not stop the server or "
                            "the partner's reply; better, forget a waiting client when it hangs up.")
     server.require_alive("after client A hung up while waiting for a partner")
+
+
+# -- exploration: generated scenarios checked against the spec's model (issue 21) -------------------
+
+@check("stays right in generated scenarios: any bytes, lines in pieces, clients that hang up or reset at "
+       "any moment, several at once", depends="starts", hidden=True, spec=(2, 3, 4, 5, 6), timeout=180.0)
+def explore(run):
+    from graders.checking.explore import check_by_exploring
+    from graders.assignments.scenarios.swap import EXPLORER  # with the model: not in a course's student view
+    check_by_exploring(run, ASSIGNMENT, EXPLORER)

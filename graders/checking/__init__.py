@@ -8,7 +8,9 @@
   (a scripted client with deadlines), writing a ``Transcript``;
 * :mod:`~graders.checking.http`: an HTTP/1.1 client for the web assignment (h11);
 * :mod:`~graders.checking.diagram`: a check's transcript as an SVG sequence diagram;
-* :mod:`~graders.checking.answers`: the answer file taken out of a notebook's answer cell.
+* :mod:`~graders.checking.answers`: the answer file taken out of a notebook's answer cell;
+* :mod:`~graders.checking.explore`: the scenario explorer: generated client choreographies, each
+  history judged by an assignment's spec model (``graders.assignments.models``), shrunk on failure.
 
 May import :mod:`graders.sandbox` only.
 """

@@ -154,6 +154,10 @@ def run_check(assignment: Assignment, check: Check, path: Path, *, run: Run | No
                 result.status = "fail"
                 result.rationale, result.help = exc.rationale, exc.help
                 result.expected, result.actual = exc.expected, exc.actual
+                if getattr(exc, "spec", None):  # the point actually broken (graders.checking.explore)
+                    result.spec = list(exc.spec)
+                if getattr(exc, "server_output", None):  # of a server the check ran apart from run.servers
+                    result.server_output = exc.server_output
             else:
                 result.status = "error"
                 result.rationale = f"the grader itself failed: {type(exc).__name__}: {exc}"

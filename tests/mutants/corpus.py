@@ -8,6 +8,11 @@ module docstring whose first line says what the student did, ending in headers::
     spec: 3                                   (mutants: the point it violates)
     fails: answers_question, several_clients  (mutants: EXACTLY the checks that must fail)
     correct: socketserver.ThreadingTCPServer  (correct servers: the style)
+    explore: missed: WHY                      (mutants the explorer cannot reject, and why)
+
+The check of generated scenarios (``explore``, graders.checking.explore) is not named in
+``fails``: it must reject every mutant of the spec points it declares, unless an
+``explore: missed: WHY`` header says why it cannot (tests/test_mutants.py).
 
 A mutant is rejected correctly when the checks whose status is "fail" are
 exactly its ``fails`` (the others pass or are skipped) and the first of them
@@ -43,6 +48,7 @@ from graders import assignments  # noqa: E402
 from graders.checking.checks import Report, run_checks  # noqa: E402
 
 TABLE = REPO / "docs" / "spec_coverage.md"
+EXPLORERS = ("explore",)  # the checks of generated scenarios: not in a mutant's exact `fails:`
 
 
 @dataclass
@@ -55,6 +61,7 @@ class Case:
     spec: int | None = None  # the point a mutant violates; None for a correct server
     fails: list[str] = field(default_factory=list)
     style: str = ""  # a correct server's style
+    explore_missed: str = ""  # why the explorer cannot reject this mutant ("explore: missed: WHY")
 
     @property
     def correct(self) -> bool:
@@ -74,7 +81,7 @@ def parse(path: Path, assignment: str) -> Case:
     headers = {}
     for line in lines[1:]:
         key, sep, value = line.partition(":")
-        if sep and key in ("spec", "fails", "correct"):
+        if sep and key in ("spec", "fails", "correct", "explore"):
             headers[key] = value.strip()
     case = Case(path, assignment, lines[0])
     if path.stem.startswith("correct"):
@@ -85,6 +92,11 @@ def parse(path: Path, assignment: str) -> Case:
     if "spec" not in headers or "fails" not in headers:
         raise ValueError(f"{path}: a mutant needs 'spec: N' and 'fails: CHECK, ...'")
     case.spec = int(headers["spec"])
+    if "explore" in headers:
+        note = headers["explore"]
+        if not note.startswith("missed:") or not note[len("missed:"):].strip():
+            raise ValueError(f"{path}: write 'explore: missed: WHY'")
+        case.explore_missed = note[len("missed:"):].strip()
     case.fails = [name.strip() for name in headers["fails"].split(",") if name.strip()]
     if not path.stem.startswith(f"p{case.spec}_"):
         raise ValueError(f"{path}: a mutant of spec point {case.spec} is named p{case.spec}_...")
@@ -116,7 +128,9 @@ def problems(case: Case, report: Report) -> list[str]:
     unknown = [name for name in case.fails if name not in assignment.checks]
     if unknown:
         return found + [f"header names unknown checks: {', '.join(unknown)}"]
-    failed = {r.name for r in report.results if r.status == "fail"}
+    # The explorer (graders.checking.explore) may reject a mutant too, whatever check it names;
+    # tests/test_explore.py holds it to its own account.
+    failed = {r.name for r in report.results if r.status == "fail" and r.name not in EXPLORERS}
     if failed != set(case.fails):
         missing, extra = sorted(set(case.fails) - failed), sorted(failed - set(case.fails))
         if missing:
@@ -127,7 +141,27 @@ def problems(case: Case, report: Report) -> list[str]:
     first = assignment.checks[case.fails[0]]
     if case.spec not in first.spec:
         found.append(f"{first.name} does not declare spec point {case.spec} (it declares {list(first.spec)})")
-    return found
+    return found + explore_problems(case, report)
+
+
+def explore_problems(case: Case, report: Report) -> list[str]:
+    """What is wrong with the explorer's verdict on ``case`` (empty when it is right).
+
+    A mutant of a spec point the ``explore`` check declares must fail it, unless its
+    ``explore: missed:`` header says why not (and then it must not fail it: the note is stale).
+    """
+    if case.correct or not any(r.name in EXPLORERS for r in report.results):
+        return []
+    result = next(r for r in report.results if r.name in EXPLORERS)
+    if case.spec not in assignments.get(case.assignment).checks[result.name].spec:
+        return []
+    if case.explore_missed:
+        return [f"the explorer rejects it now (spec point {result.spec}): drop its 'explore: missed:' header"] \
+            if result.status == "fail" else []
+    if result.status != "fail":
+        return [f"the explorer did not reject it ({result.status}): a scenario that shows the bug is missing, "
+                f"or add 'explore: missed: WHY'"]
+    return []
 
 
 def grade(cases: list[Case], *, runs: int = 3, jobs: int = 4) -> dict[str, list[Report]]:
@@ -165,6 +199,15 @@ def table(cases: list[Case]) -> str:
         undeclared = [c.name for c in assignment.checks.values() if not c.spec]
         if undeclared:
             sections.append(f"\nChecks without a spec point: {', '.join(undeclared)}.")
+        explorer = next((c for c in assignment.checks.values() if c.name in EXPLORERS), None)
+        if explorer is not None:
+            covered = [c for c in mutants if c.spec in explorer.spec]
+            missed = [c for c in covered if c.explore_missed]
+            sections += ["", f"The explorer (`{explorer.name}`, generated scenarios judged by the spec's model, "
+                             f"points {', '.join(map(str, explorer.spec))}) must reject "
+                             f"{len(covered) - len(missed)} of the {len(covered)} mutants of its points"
+                         + (": it cannot reject " + "; ".join(f"`{c.path.stem}` ({c.explore_missed})"
+                                                             for c in missed) if missed else "") + "."]
         if correct:
             sections += ["", "Correct servers: " + "; ".join(f"`{c.path.stem}` ({c.style})" for c in correct) + "."]
     return "\n".join(out + sections) + "\n" + _generated_section()

@@ -36,7 +36,10 @@ def accept(listener):
 def service(key, mask):
     conn, state = key.fileobj, key.data
     if mask & selectors.EVENT_READ:
-        chunk = conn.recv(4096)
+        try:
+            chunk = conn.recv(4096)
+        except ConnectionError:  # the client reset the connection (spec point 1: it goes on)
+            chunk = b""
         if not chunk:
             sel.unregister(conn)
             conn.close()
@@ -50,7 +53,10 @@ def service(key, mask):
                             f"Content-Length: {len(data)}\r\n\r\n").encode() + data
             sel.modify(conn, selectors.EVENT_WRITE, state)
     elif mask & selectors.EVENT_WRITE:
-        sent = conn.send(state["out"])
+        try:
+            sent = conn.send(state["out"])
+        except ConnectionError:  # the client left before its response
+            sent, state["out"] = 0, b""
         state["out"] = state["out"][sent:]
         if not state["out"]:
             sel.unregister(conn)

@@ -2,6 +2,7 @@
 
 spec: 1
 fails: uses_port
+explore: missed: the explorer talks to whatever port the server listens on (uses_port checks the port)
 """
 import html
 import os
