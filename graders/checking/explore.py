@@ -80,8 +80,11 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
+import tempfile
+
 from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import HypothesisException, NoSuchExample
 
 from graders.checking.model import Model, Violation
@@ -91,6 +94,10 @@ from graders.sandbox import watch
 
 # Hypothesis warns when it writes the repr of a scenario with a long line: nobody reads it here.
 warnings.filterwarnings("ignore", message="Generating overly large repr", module="hypothesis")
+# Hypothesis keeps files (a cache of the constants it finds in source files) in ./.hypothesis, even
+# with no example database: a grading runs in the course directory, which must stay as it was.
+set_hypothesis_home_dir(os.environ.get("GRADERS_HYPOTHESIS_DIR")
+                        or os.path.join(tempfile.gettempdir(), f"graders-hypothesis-{os.getuid()}"))
 
 TICK = -1.0  # a pause until the clock's next whole second (time.ctime()'s resolution)
 IDLE_TIMEOUT = 5.0  # seconds to wait for the server to settle after a step
@@ -170,7 +177,11 @@ class Explorer:
     serve_point: int = 1
     examples: int = 4  # scenarios per grading at autograde
     shrinks: int = 6  # runs spent shrinking a failing scenario (each costs a sandbox and its steps)
-    wall: float = 7.0  # seconds: past this no shrinking run starts (generation is never cut: the verdict stays)
+    wall: float = 7.0  # seconds: past this no shrinking run starts (generation goes on: the verdict stays)
+    # Seconds past which no new scenario starts: a server so slow that a few scenarios take this long
+    # (one that prints without pause is never idle, and every step waits its full time) is judged on
+    # the scenarios that ran.  A normal submission's scenarios take 3-8 s: only such a server is cut.
+    generation_wall: float = 20.0
     idle: Callable | None = None  # wait_idle(server, clients, timeout) -> bool; default graders.watch.wait_idle
 
 
@@ -186,6 +197,7 @@ class Outcome:
     transcript: Transcript | None = None
     server_output: str = ""
     seconds: float = 0.0
+    cut: bool = False  # generation stopped at Explorer.generation_wall (a very slow server)
 
 
 # -- running one scenario ---------------------------------------------------------------------------
@@ -513,6 +525,9 @@ def explore(assignment: Assignment, explorer: Explorer, path, *, scale: int = 1,
     def judge(scenario: Scenario) -> bool:
         if cancelled is not None and cancelled.is_set():
             return False
+        if outcome.violation is None and outcome.runs and time.monotonic() - began > explorer.generation_wall * scale:
+            outcome.cut = True
+            raise _Enough()  # no new scenario (see Explorer.generation_wall): the ones that ran passed
         if outcome.violation is not None:
             if budget["shrinks"] <= 0 or time.monotonic() - began > explorer.wall * scale:
                 # Shrinking is over: the smallest failure found so far stands.  Returning False would
@@ -561,7 +576,9 @@ def check_by_exploring(run, assignment: Assignment, explorer: Explorer) -> None:
     outcome = explore(assignment, explorer, run.path, scale=scale, cancelled=run.cancelled)
     if outcome.violation is None:
         run.transcript.add("grader", f"{outcome.runs} generated scenario{'s' * (outcome.runs != 1)}: "
-                                     "every history is one the spec allows")
+                                     "every history is one the spec allows"
+                                     + (f" (no more: your server took over {explorer.generation_wall * scale:g} s "
+                                        "for them)" if outcome.cut else ""))
         return
     fail(run, assignment, outcome)
 

@@ -33,7 +33,8 @@ SANDBOX_MEMORY = 1.5 * (1 << 30)  # bytes all of one sandbox's processes may hol
 
 FULL = {name: "pass" for name in CHECKS}
 NO_START = {name: ("fail" if name == "starts" else "skip") for name in CHECKS}
-NO_ANSWER = {name: {"starts": "pass", "uses_port": "pass", "answers_question": "fail"}.get(name, "skip")
+# The exploration of generated scenarios depends on "starts" only: it runs, and fails, where no answer comes.
+NO_ANSWER = {name: {"starts": "pass", "uses_port": "pass", "answers_question": "fail", "explore": "fail"}.get(name, "skip")
              for name in CHECKS}
 ANY = None  # any verdict, as long as no check is in "error"
 
