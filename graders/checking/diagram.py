@@ -24,10 +24,8 @@ from __future__ import annotations
 import html
 import re
 import textwrap
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    from graders.checking.results import CheckResult, Report
+# The results drawn are graders.checking.results' CheckResult and Report; this module does not import
+# them (results imports it, for Jupyter's _repr_html_): a result is read by its attributes alone.
 
 ROW = 30  # pixels per transcript line
 TOP = 56  # pixels above the first row (the lifelines' heads)
@@ -70,7 +68,7 @@ def _fit(text: str, pixels: float) -> str:
     return text if len(text) <= chars else text[:chars - 1] + "…"
 
 
-def failing_index(result: "CheckResult") -> int | None:
+def failing_index(result) -> int | None:
     """The row to highlight: the step that failed (``CheckResult.failed_step``, which
     graders.checks.failed_step chose), not the checker's own closing of a client; when the
     server closed right after a receive, that receive (what the check judged)."""
@@ -119,7 +117,7 @@ def _note(x: float, y: float, width: float, text: str, fill: str, stroke: str, t
             f"<text x='{x + 5:.0f}' y='{y + 2:.0f}' fill='#222' {FONT}>{_e(_fit(text, width - 10))}</text></g>")
 
 
-def _lanes(result: "CheckResult", failing: int | None) -> tuple[list[str], dict[str, str]]:
+def _lanes(result, failing: int | None) -> tuple[list[str], dict[str, str]]:
     """The client lifelines in order, and each client's lifeline.
 
     Clients named alike (``P01`` ... ``P10``), :data:`FOLD_GROUP` or more, are
@@ -166,7 +164,7 @@ def _rows(events: list[dict], lane_of: dict[str, str], failing: int | None) -> l
     return rows
 
 
-def svg(result: "CheckResult") -> str:
+def svg(result) -> str:
     """The check's transcript as an inline ``<svg>`` sequence diagram ("" when it has no transcript).
 
     It aims at :data:`MAX_WIDTH` pixels: lifelines are packed (:data:`MIN_GAP`
@@ -255,7 +253,7 @@ def events_who(events: list[dict]) -> set[str]:
     return {event["who"] for event in events}
 
 
-def _verdict(result: "CheckResult") -> str:
+def _verdict(result) -> str:
     colour = COLOURS[result.status]
     head = f"{MARKS[result.status]} {result.description}"
     if result.status in ("fail", "error") and result.spec:
@@ -264,7 +262,7 @@ def _verdict(result: "CheckResult") -> str:
     return f"<div style='font-weight:bold;color:{colour}'>{_e(head)}</div>"
 
 
-def result_html(result: "CheckResult", *, open_diagram: bool | None = None) -> str:
+def result_html(result, *, open_diagram: bool | None = None) -> str:
     """One check as an HTML fragment: verdict, rationale, expected/actual, hint, and the diagram.
 
     The diagram is inside ``<details>`` (no JavaScript needed), open when the
@@ -299,7 +297,7 @@ def result_html(result: "CheckResult", *, open_diagram: bool | None = None) -> s
     return "".join(out)
 
 
-def report_html(report: "Report", *, open_diagrams: bool | None = None) -> str:
+def report_html(report, *, open_diagrams: bool | None = None) -> str:
     """A whole report as an HTML fragment: the summary line, then every check (see result_html).
 
     ``open_diagrams`` True shows every check's diagram (the self-check), None the failed ones'.
@@ -310,7 +308,7 @@ def report_html(report: "Report", *, open_diagrams: bool | None = None) -> str:
             + "".join(result_html(r, open_diagram=open_diagrams) for r in report.results) + "</div>")
 
 
-def page(report: "Report") -> str:
+def page(report) -> str:
     """A standalone HTML page of ``report`` (UTF-8; no scripts, no external assets)."""
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>{_e(report.assignment)}: {_e(report.file)}</title></head>"

@@ -14,10 +14,6 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from graders.sandbox.isolation import Limits
 
 CGROUP_V1 = Path("/sys/fs/cgroup")
 CGROUP_PARENT = "graders"
@@ -52,7 +48,8 @@ def cgroup_support() -> str:
 class Cgroup:
     """A pids + memory cgroup for one sandbox (removed by :meth:`remove`)."""
 
-    def __init__(self, name: str, limits: "Limits") -> None:
+    def __init__(self, name: str, limits) -> None:
+        """``limits``: a :class:`graders.sandbox.isolation.Limits` (its ``processes`` and ``memory_bytes``)."""
         self.version = cgroup_support()
         self.dirs: list[Path] = []
         if self.version == "v1":
