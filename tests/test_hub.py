@@ -300,7 +300,7 @@ def test_a_course_round_on_jupyterhub(running_hub):
         # A student may not use the service.
         from graders.course import autograde_service
         asked = subprocess.run(course_users.spawn_argv(student.name, [sys.executable, "-c", (
-            "import sys, json; from graders import autograde_service as s; "
+            "import sys, json; from graders.course import autograde_service as s; "
             f"print(json.dumps(s.ask({str(hub.autograde_socket)!r}, 'clock', {student.name!r}, 60)))")],
             cwd=Path("/")), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
             env=course_users.environment(student.name, Path(pwd.getpwnam(student.name).pw_dir)))
