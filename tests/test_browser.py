@@ -100,6 +100,23 @@ NOTEBOOK_STATE = """() => {
     }
     return state;
 }"""
+# The current panel is the notebook ``name`` and its kernel is up and idle (the status bar's "Idle"
+# may still be another notebook's while the page restores its tabs).
+KERNEL_READY = """(name) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    if (!panel || !panel.context || !panel.context.path.endsWith(name)) return false;
+    const session = panel.sessionContext.session;
+    return !!(session && session.kernel && session.kernel.status === 'idle');
+}"""
+# The source of the current notebook's first code cell that starts with ``start``.
+CELL_SOURCE = """(start) => {
+    const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+    for (let i = 0; i < cells.length; i++) {
+        const text = cells.get(i).sharedModel.getSource();
+        if (text.startsWith(start)) return text;
+    }
+    return null;
+}"""
 NOTEBOOK_RAN = f"() => {{ const s = ({NOTEBOOK_STATE})(); return s.ran === s.code && s.kernel === 'idle'; }}"
 LAB_DEADLINE = 120.0  # seconds for JupyterLab to answer (a loaded 2-core machine)
 UI_DEADLINE = 90_000  # milliseconds for the page to show something
@@ -257,11 +274,25 @@ def test_student_runs_the_self_check_in_jupyterlab(page, tmp_path):
 
 
 def _write_answer(page, cell, source: str) -> None:
-    """Replace a code cell's text with ``source`` (pasted: the editor's auto-indent leaves it be) and run it."""
+    """Replace a code cell's text with ``source`` (pasted: the editor's auto-indent leaves it be) and run it.
+
+    Runs it only once the notebook's model holds the pasted text (the keys reached the editor)."""
     cell.locator(".cm-content").click()
     page.keyboard.press("Control+A")
     page.keyboard.insert_text(source)
+    first_line = source.split("\n", 1)[0]
+    page.wait_for_function(f"() => ({CELL_SOURCE})({json.dumps(first_line)}) === {json.dumps(source)}",
+                           timeout=UI_DEADLINE)
     page.keyboard.press("Shift+Enter")
+
+
+def _open_notebook(page, url: str, token: str, path: str):
+    """Open the notebook ``path`` and wait until it is the current panel with its kernel idle."""
+    page.goto(f"{url}/lab/tree/{path}?token={token}")
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+    notebook.wait_for()
+    page.wait_for_function(f"() => ({KERNEL_READY})({json.dumps(path)})", timeout=CHECK_DEADLINE)
+    return notebook
 
 
 def _run_cell(page, cell) -> None:
@@ -280,10 +311,7 @@ def test_a_students_evening(page, tmp_path):
     with jupyterlab(command, workspace, environment(), tmp_path / "lab.log") as (url, token), \
             screenshot_on_failure(page, "student_evening"):
         # 1. A layer notebook, top to bottom (Run All): every cell runs, none fails.
-        page.goto(f"{url}/lab/tree/01_sockets/01_sockets.ipynb?token={token}")
-        notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
-        notebook.wait_for()
-        page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for()
+        notebook = _open_notebook(page, url, token, "01_sockets/01_sockets.ipynb")
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         # JupyterLab draws only the cells in view: the notebook's model says what ran (the app is
@@ -294,9 +322,7 @@ def test_a_students_evening(page, tmp_path):
         assert not state["errors"], state["errors"][:3]
 
         # 2. The swap assignment: a buggy answer (one recv(1024), no lock), then the self-check.
-        page.goto(f"{url}/lab/tree/swap/swap.ipynb?token={token}")
-        notebook.wait_for()
-        page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for()
+        notebook = _open_notebook(page, url, token, "swap/swap.ipynb")
         cells = notebook.locator(".jp-CodeCell")
         answer = cells.filter(has_text="%%writefile swap_server.py").first
         _write_answer(page, answer, "%%writefile swap_server.py\n" + SWAP_BUGGY)
