@@ -186,7 +186,8 @@ def test_the_round_clicked_in_chromium_on_the_hub(running_hub, warm_browser):
             from graders import assignments
             checks = len(assignments.get("clock").checks)  # every check's diagram (explore's too)
             assert page.locator("svg.graders-sequence").count() == checks
-            # each scripted check's text transcript folded under its diagram (explore's has none yet)
+            # each test cell's transcripts as text, folded under its diagrams: one cell fewer than
+            # checks (explore is graded in the cell of several_clients, its text with that cell's)
             assert page.locator("details.graders-transcript-text").count() == checks - 1
     finally:
         teach.context.close()
