@@ -122,7 +122,7 @@ def failed(report) -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", list(ONE_SLIP), ids=["/".join(k).replace("mutants/", "") for k in ONE_SLIP])
+@pytest.mark.parametrize("key", list(ONE_SLIP), ids=[f"{k[0]}-{Path(k[1]).stem}" for k in ONE_SLIP])
 def test_one_slip_costs_only_its_spec_point(key, graded):
     point, fails = ONE_SLIP[key]
     report = graded[key]
