@@ -321,7 +321,8 @@ def _connected(sock: socket.socket) -> bool:
        depends="starts", timeout=60, spec=(3, 4), waits=LONE_WAIT)
 def swaps(run):
     """The exact lines, newline included.  A server that pairs right but drops the newline fails
-    here only: the checks that depend on this one run and read the lines tolerantly."""
+    here (and in exact_bytes, whose point is the exact bytes: an empty line is just its newline);
+    the other checks that depend on this one run and read the lines tolerantly."""
     server = exact_lines(run.start())
     a = server.client("A")
     b = server.client("B")
