@@ -37,6 +37,15 @@ How the time- and race-dependent points are verified without luck:
   observed (no ``/proc``, or a server that never rests) the checks fall back
   to windows of :data:`QUIET_WINDOW` seconds of silence.
 
+Fair partial credit (issue 21): only answers_question judges the answer's
+exact form (:func:`require_answer`).  The checks of closing, serving on,
+reading the question and surviving clients need an answer of any form
+(:func:`require_reply`); time_when_asked judges the time read tolerantly
+(:func:`require_time`, :func:`loose_time`) and is skipped when an answer holds
+no date and time at all.  When answers_question fails on an answer that came,
+its dependents still run, so a trailing newline costs that one check (and
+``explore``, which judges the exact model), not the grade.
+
 Sources: the seed's clockserver.py / clockclient.py (``rfile.read(25)``,
 ``ctime()``); Python docs ``time.ctime``, ``socket.socket.recv``,
 ``socketserver``; proc(5) for ``/proc/net/tcp`` and ``/proc/PID/task``.
