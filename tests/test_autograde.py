@@ -132,7 +132,7 @@ def test_interrupted_batch_resumes_and_a_student_can_be_regraded(tmp_path):
     got = scores(tmp_path, "clock")
     assert "wrong_answer" not in got and got["correct"] == 10.0  # the recorded one was not graded again
     again = batch.grade(tmp_path, "clock", students=["wrong_answer"], jobs=1, progress=False)
-    assert scores(tmp_path, "clock")["wrong_answer"] == 2.0
+    assert scores(tmp_path, "clock")["wrong_answer"] == 7.5
     assert [o.status for o in again] == ["graded"] * 3
 
 

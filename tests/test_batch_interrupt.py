@@ -18,7 +18,7 @@ from graders.course.paths import nbgrader
 
 REPO = Path(__file__).resolve().parent.parent
 STUDENTS = ["correct", "wrong_answer", "crashes_at_start", "never_answers"]
-EXPECTED = {"correct": 10.0, "wrong_answer": 2.0, "crashes_at_start": 0.0, "never_answers": 2.0}
+EXPECTED = {"correct": 10.0, "wrong_answer": 7.5, "crashes_at_start": 0.0, "never_answers": 2.0}
 pytestmark = pytest.mark.slow
 
 

@@ -204,7 +204,7 @@ def test_a_worker_killed_mid_task_loses_no_grade_and_grades_nothing_twice(cluste
 
 # -- a cluster that loses every worker (issue 25) ----------------------------------------------
 
-FEW = ["correct", "crashes_at_start", "wrong_answer"]  # scores 10, 0, 2
+FEW = ["correct", "crashes_at_start", "wrong_answer"]  # scores 10, 0, 7.5
 
 
 @pytest.fixture

@@ -37,6 +37,15 @@ How the time- and race-dependent points are verified without luck:
   observed (no ``/proc``, or a server that never rests) the checks fall back
   to windows of :data:`QUIET_WINDOW` seconds of silence.
 
+Fair partial credit (issue 21): only answers_question judges the answer's
+exact form (:func:`require_answer`).  The checks of closing, serving on,
+reading the question and surviving clients need an answer of any form
+(:func:`require_reply`); time_when_asked judges the time read tolerantly
+(:func:`require_time`, :func:`loose_time`) and is skipped when an answer holds
+no date and time at all.  When answers_question fails on an answer that came,
+its dependents still run, so a trailing newline costs that one check (and
+``explore``, which judges the exact model), not the grade.
+
 Sources: the seed's clockserver.py / clockclient.py (``rfile.read(25)``,
 ``ctime()``); Python docs ``time.ctime``, ``socket.socket.recv``,
 ``socketserver``; proc(5) for ``/proc/net/tcp`` and ``/proc/PID/task``.
@@ -53,7 +62,7 @@ import selectors
 import socket
 import time
 
-from graders.checking.checks import Assignment, Failure
+from graders.checking.checks import Assignment, CannotJudge, Failure
 from graders.sandbox import watch
 from graders.checking.harness import Client, Server, crash_help, show
 
@@ -234,17 +243,10 @@ STALE_HELP = ("Call ctime() in the handler, after the whole question has arrived
               "cached from an earlier client.")
 
 
-def require_answer(server: Server, client: Client, reply: bytes, earliest: int, answered: float, *,
-                   context: str = "", stale: str = "", stale_help: str = STALE_HELP) -> None:
-    """``reply`` must be exactly the server's ctime() text, of a second in [earliest, answered].
-
-    ``earliest`` is a :func:`ctime_clock` reading (whole seconds) taken before the client asked.
-
-    ``context`` says what the client did, for the rationale; ``stale`` explains
-    the lower bound.  Raises Failure with a hint about the bug seen.
-    """
+def require_reply(server: Server, client: Client, reply: bytes, context: str = "") -> None:
+    """``client`` must have got an answer, of any form: raises Failure (what happened instead) when
+    ``reply`` is empty.  The checks whose point is not the answer's form ask no more than this."""
     who = client.name
-    floor = int(earliest)
     example = local_ctime(time.time()).encode()
     if not reply:
         require_alive(server, f"when client {who} asked{context}")
@@ -266,6 +268,58 @@ def require_answer(server: Server, client: Client, reply: bytes, earliest: int, 
                       expected=show(example), actual="nothing (the connection stayed open)",
                       help="Read the 25-byte question and write the answer; is your server stuck "
                            "with an earlier client, or not calling accept()?")
+
+
+LOOSE_CTIME = re.compile(rb"[A-Z][a-z]{2} +[A-Z][a-z]{2} +\d{1,2} +\d{1,2}:\d\d:\d\d +\d{4}")
+
+
+def loose_time(reply: bytes) -> int | None:
+    """Seconds since the epoch of the date and time in ``reply``, read tolerantly; None if it holds none.
+
+    For the checks whose point is the time, not its form: words, a newline,
+    padding or other framing around it, a zero-padded day ('Dec 07') or other
+    spacing are all accepted (the exact form is answers_question's point).
+    """
+    found = LOOSE_CTIME.search(reply)
+    if not found:
+        return None
+    try:
+        parsed = time.strptime(b" ".join(found.group().split()).decode("ascii"), "%a %b %d %H:%M:%S %Y")
+    except ValueError:
+        return None
+    return calendar.timegm(parsed) - TZ_OFFSET
+
+
+def require_time(server: Server, client: Client, reply: bytes, earliest: int, answered: float, *,
+                 context: str = "", stale: str = "", stale_help: str = STALE_HELP) -> None:
+    """``reply`` must hold a time (in any form, :func:`loose_time`) of a second in [earliest, answered].
+
+    For the checks whose point is the moment the server answers: a reply in
+    the wrong form is judged by its time (answers_question judges the form);
+    a reply that holds no date and time at all raises :class:`CannotJudge`
+    (the check is skipped: its point cannot be judged).
+    """
+    require_reply(server, client, reply, context)
+    stamp = loose_time(reply)
+    if stamp is None:
+        raise CannotJudge(f"client {client.name}'s answer{context} holds no date and time "
+                          f"({show(reply[:60])}), so when it was taken cannot be judged; "
+                          f"\"answers the question with the current time\" says what is wrong with it")
+    judge_stamp(client, stamp, earliest, answered, context=context, stale=stale, stale_help=stale_help)
+
+
+def require_answer(server: Server, client: Client, reply: bytes, earliest: int, answered: float, *,
+                   context: str = "", stale: str = "", stale_help: str = STALE_HELP) -> None:
+    """``reply`` must be exactly the server's ctime() text, of a second in [earliest, answered].
+
+    ``earliest`` is a :func:`ctime_clock` reading (whole seconds) taken before the client asked.
+
+    ``context`` says what the client did, for the rationale; ``stale`` explains
+    the lower bound.  Raises Failure with a hint about the bug seen.
+    """
+    who = client.name
+    example = local_ctime(time.time()).encode()
+    require_reply(server, client, reply, context)
     text = reply[:CTIME_BYTES]
     stamp = parse_ctime(text)
     if stamp is None and looks_like_time(text):
@@ -292,6 +346,16 @@ def require_answer(server: Server, client: Client, reply: bytes, earliest: int, 
                       expected=show(text) + ", and nothing after it", actual=show(reply),
                       help="The answer is the 24 bytes of ctime() and nothing else: no newline "
                            "(not print(..., file=...) or + '\\n'), no padding to 25 (no ljust).")
+    judge_stamp(client, stamp, earliest, answered, context=context, stale=stale, stale_help=stale_help)
+
+
+def judge_stamp(client: Client, stamp: int, earliest: int, answered: float, *, context: str = "",
+                stale: str = "", stale_help: str = STALE_HELP) -> None:
+    """The time ``stamp`` (seconds since the epoch) that ``client`` got must be of a second in
+    [earliest, answered], in the server's time zone; raises Failure with a hint about the bug seen."""
+    who = client.name
+    floor = int(earliest)
+    text = local_ctime(stamp).encode()
     if floor <= stamp + TZ_OFFSET <= math.floor(answered):  # right, but for the time zone
         raise Failure(f"client {who} got a time 5 h 30 min behind{context}: the grader runs your server "
                       f"in the time zone UTC+05:30, and that is UTC",
@@ -315,6 +379,19 @@ def ask_and_check(server: Server, name: str, **kwargs) -> Client:
     client = connect(server, name, kwargs.get("context", "").strip())
     reply, answered = ask(server, client)
     require_answer(server, client, reply, earliest, answered, **kwargs)
+    return client
+
+
+def ask_for_reply(server: Server, name: str, context: str = "") -> Client:
+    """Client ``name`` connects and asks; it must get an answer, of any form (:func:`require_reply`).
+
+    For the checks whose point is not the answer itself (closing, serving on,
+    surviving clients): a server whose answer is right but formatted wrong
+    loses answers_question only.
+    """
+    client = connect(server, name, context.strip())
+    reply, _ = ask(server, client)
+    require_reply(server, client, reply, context)
     return client
 
 
@@ -371,16 +448,27 @@ def connects_over_ipv4(server: Server) -> str | None:
 
 @check("answers the question with the current time", depends="starts", spec=(3, 2), waits=1.0)
 def answers_question(run):
+    """The exact answer: the 24 bytes of ctime(), of the moment asked.  The only check of the exact
+    form.  When an answer came but is wrong (its form or its time), the checks that depend on this
+    one still run (``dependents_run``): they judge their own points from any answer."""
     server = start(run)
     next_second()  # a stamp taken before this second is not the time of the answer
-    ask_and_check(server, "A", stale="your server computed the time before A connected, "
-                                     "e.g. once when it started")
+    earliest = ctime_clock()
+    client = connect(server, "A")
+    reply, answered = ask(server, client)
+    try:
+        require_answer(server, client, reply, earliest, answered,
+                       stale="your server computed the time before A connected, e.g. once when it started")
+    except Failure as failure:
+        failure.dependents_run = bool(reply)  # it answered: closing, serving on... can still be judged
+        raise
 
 
 @check("closes the connection after answering", depends="answers_question", spec=4)
 def closes_connection(run):
+    """Any answer will do (its form is answers_question's point); fails when none comes."""
     server = start(run)
-    client = ask_and_check(server, "A")
+    client = ask_for_reply(server, "A")
     if client.peer_closed:
         return
     idle = wait_idle(server, [client])
@@ -400,14 +488,14 @@ CLIENTS = "BCDEFGHI"  # several_clients: more than a server "for testing" would 
 
 @check("serves several clients one after another", depends="answers_question", hidden=True, spec=4)
 def several_clients(run):
+    """Each client must get an answer, of any form (the form and the time are spec point 3's checks)."""
     server = start(run)
-    earliest = ctime_clock()  # the clients may all get the same second: no earlier than this
     for count, name in enumerate(CLIENTS):
         context = f" after {count} other clients" if count else ""
         client = connect(server, name, f"after serving {count} client{'s' if count != 1 else ''}",
                          SERVE_ON_HELP)
-        reply, answered = ask(server, client)
-        require_answer(server, client, reply, earliest, answered, context=context)
+        reply, _ = ask(server, client)
+        require_reply(server, client, reply, context)
         client.close()
     wait_idle(server)
     require_alive(server, f"after serving {len(CLIENTS)} clients", SERVE_ON_HELP)
@@ -416,9 +504,9 @@ def several_clients(run):
 @check("waits for the whole 25-byte question, in pieces, before answering", depends="answers_question",
        hidden=True, spec=2)
 def waits_for_whole_question(run):
+    """No answer before the last byte; then an answer of any form (its form and time: point 3)."""
     server = start(run)
-    earliest = ctime_clock()
-    send_in_pieces(server, connect(server, "A"), [1, 24], earliest)
+    send_in_pieces(server, connect(server, "A"), [1, 24])
 
 
 PIECES_HELP = ("One recv() is not one message: TCP may deliver the question in pieces, and the server must "
@@ -444,11 +532,11 @@ def require_no_answer_yet(server: Server, client: Client, sent: int, context: st
                   help=PIECES_HELP if sent else "Read the whole question first, then write the answer.")
 
 
-def send_in_pieces(server: Server, client: Client, cuts: list[int], earliest: float, context: str = "",
+def send_in_pieces(server: Server, client: Client, cuts: list[int], context: str = "",
                    help: str = PIECES_HELP) -> None:
     """Send the question cut at byte offsets ``cuts``, each piece once the server has read the last;
-    no answer may come before the last byte, and the answer must be right (a time no earlier than
-    ``earliest``: when the client connected; time_when_asked judges the time more closely)."""
+    no answer may come before the last byte, and an answer (of any form: its form and its time are
+    spec point 3's checks) must come after it."""
     require_no_answer_yet(server, client, 0, context)
     edges = [0, *cuts]
     for begin, end in zip(edges, edges[1:]):
@@ -458,20 +546,26 @@ def send_in_pieces(server: Server, client: Client, cuts: list[int], earliest: fl
         except Failure as failure:
             failure.help = help
             raise
-    reply, answered = ask(server, client, QUESTION[edges[-1]:])
-    require_answer(server, client, reply, earliest, answered, context=" (the last piece of the question)")
+    reply, _ = ask(server, client, QUESTION[edges[-1]:])
+    require_reply(server, client, reply, context=" (the last piece of the question)")
 
 
 @check("answers with the time at which the question is complete", depends="several_clients", hidden=True,
        spec=3)
 def time_when_asked(run):
+    """The time in A's answer, read tolerantly (:func:`loose_time`: a newline or padding is
+    answers_question's point, not this one's); skipped when the answers hold no date and time."""
     server = start(run)
-    ask_and_check(server, "B").close()
+    earliest = ctime_clock()
+    before = connect(server, "B")
+    reply, answered = ask(server, before)
+    require_time(server, before, reply, earliest, answered)
+    before.close()
     client = connect(server, "A")
     require_no_answer_yet(server, client, 0)  # and the server has dealt with the connection
     asked = next_second()  # A has connected; it asks only now
     reply, answered = ask(server, client)
-    require_answer(server, client, reply, asked, answered,
+    require_time(server, client, reply, asked, answered,
                    context=f" (it connected before {local_ctime(asked)} and asked after)",
                    stale="computed before the question arrived: when the server started, when A "
                          "connected, or for client B")
@@ -479,20 +573,22 @@ def time_when_asked(run):
 
 @check("survives a client that connects and sends nothing", depends="answers_question", hidden=True, spec=4)
 def silent_client(run):
+    """A must get an answer, of any form, after S (the form and the time are spec point 3's checks)."""
     server = start(run)
     silent = connect(server, "S")
     wait_idle(server, [silent])
     silent.close()
     wait_idle(server)
-    ask_and_check(server, "A", context=" after client S connected and hung up without a word")
+    ask_for_reply(server, "A", context=" after client S connected and hung up without a word")
 
 
 @check("survives a client that hangs up in the middle of the question", depends="answers_question",
        hidden=True, spec=4)
 def abrupt_client(run):
+    """A must get an answer, of any form, after R's reset (the form and the time: point 3's checks)."""
     server = start(run)
     hang_up_midway(server)
-    ask_and_check(server, "A", context=" after client R sent 7 bytes and reset the connection")
+    ask_for_reply(server, "A", context=" after client R sent 7 bytes and reset the connection")
 
 
 def hang_up_midway(server: Server) -> None:
@@ -507,10 +603,10 @@ def hang_up_midway(server: Server) -> None:
 @check("reads each client's own 25 bytes, not bytes left by an earlier client", depends="abrupt_client",
        hidden=True, spec=2)
 def question_per_client(run):
+    """No answer before A's own 25th byte, then an answer of any form (its form and time: point 3)."""
     server = start(run)
     hang_up_midway(server)
-    earliest = ctime_clock()
-    send_in_pieces(server, connect(server, "A"), [24], earliest,
+    send_in_pieces(server, connect(server, "A"), [24],
                    context=" (client R had sent 7 bytes before it hung up)", help=OWN_BYTES_HELP)
 
 
@@ -519,6 +615,9 @@ def question_per_client(run):
 @check("stays right in generated scenarios: clients that pause, hang up or reset at any moment, several "
        "at once and many in a row", depends="starts", hidden=True, spec=(2, 3, 4), timeout=180.0)
 def explore(run):
+    """Judged against the exact model (every reply exact), so a slip in the answer's form fails it
+    too; it needs only that the server starts, and its failure names the spec point it saw broken.
+    It does not depend on answers_question: it must reject the mutants of every point it declares."""
     from graders.checking.explore import check_by_exploring
     from graders.assignments.scenarios.clock import EXPLORER  # with the model: not in a course's student view
     check_by_exploring(run, ASSIGNMENT, EXPLORER)

@@ -107,9 +107,21 @@ def require_status(response: Response, target: str, status: int = 200) -> None:
                       help="A guess always gets a page: self.send_response(200), whatever the verdict.")
 
 
+def exact_pages(server):
+    """Mark ``server``'s check as one whose point includes the page showing the guess (wrong_guess).
+
+    Fair partial credit (issue 21): elsewhere the point is the verdict (the
+    secret, the shared state, decoding...), so :func:`guess_page` does not
+    require the guessed word on the page; wrong_guess and escapes_html judge it.
+    """
+    server.exact_pages = True
+    return server
+
+
 def guess_page(server, name: str, target: str, phrase: str, *, word: str | None = None,
                why: str = "", help: str | None = None) -> Response:
-    """GET ``target``: a 200 page containing the verdict ``phrase`` (and ``word``, escaped).
+    """GET ``target``: a 200 page containing the verdict ``phrase`` (and ``word``, escaped, in a check
+    of the page itself: :func:`exact_pages`).
 
     Other verdicts on the same page are :func:`one_verdict`'s business, not
     this function's, so that a page saying two things is not blamed on the
@@ -126,12 +138,13 @@ def guess_page(server, name: str, target: str, phrase: str, *, word: str | None 
                       + excerpt(response),
                       help=help or (HELP_STATE if phrase == FOUND else
                                     HELP_SECRET if phrase == WRONG and RIGHT in found else HELP_WORD))
-    if word is not None and phrase != FOUND:
+    if word is not None and phrase != FOUND and getattr(server, "exact_pages", False):
         if html.escape(word).lower() not in response.text.lower():
             raise Failure(f"the page for GET {target} does not show the guessed word {word!r}", at=name,
                           expected=f"a page containing {html.escape(word)!r}", actual=excerpt(response),
                           help="Show the guess on the page, e.g. <p>apple is wrong.</p>, escaped with "
-                               "html.escape(word).")
+                               "html.escape(word).",
+                          dependents_run=True)  # the verdict is right: the other checks judge their points
     return response
 
 
@@ -152,7 +165,9 @@ def uses_port(run):
 @check("answers a wrong guess (GET /apple) with a page saying 'apple is wrong'", depends="starts",
        spec=(3, 4))
 def wrong_guess(run):
-    server = run.start(env=secret("banana"))
+    """The page itself: status 200, the verdict and the guess shown.  A page that has the right verdict
+    but does not show the word fails here only: the checks that depend on this one still run."""
+    server = exact_pages(run.start(env=secret("banana")))
     guess_page(server, "A", "/apple", WRONG, word="apple", why=" (the secret is 'banana')")
 
 

@@ -13,8 +13,18 @@ and a ``help`` hint) when the server does not behave::
 
 :func:`run_checks` runs every check against a fresh server of its own and
 returns a :class:`Report`, which the CLI prints, the notebook self-check shows
-and the nbgrader test cells score.  A check whose ``depends`` did not pass is
-reported as skipped.  Where every server has its own network namespace (the
+and the nbgrader test cells score.
+
+Fair partial credit (issue 21): one slip costs the points of its spec point,
+not the grade.  A check depends (``depends=``) only on what it needs to verify
+its own point, usually that the server starts or that it answers at all, and
+reads replies tolerantly where the exact form is not its point; the exact form
+is judged by its own check.  A check whose ``depends`` failed is reported as
+skipped, unless that failure says the server still did what the dependents need
+(``Failure(..., dependents_run=True)``: it answered, in the wrong form): then
+they run and judge their own points.  A check that cannot judge its point from
+what the server did (a reply that holds no time at all) raises
+:class:`CannotJudge` and is reported as skipped, with the reason.  Where every server has its own network namespace (the
 ``namespaces`` isolation mode) all the checks run at once, each in its own
 thread with its own sandbox, so a grading takes as long as its slowest check,
 not the sum; a check is cancelled as soon as a check it depends on fails.  In
@@ -35,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from graders.checking.results import CheckResult, Failure, Report  # noqa: F401  (Failure, Report: their old home)
+from graders.checking.results import CannotJudge, CheckResult, Failure, Report  # noqa: F401  (Failure, Report: their old home)
 
 
 LISTEN_TIMEOUT = 20.0  # seconds a server may take to listen: generous, a loaded grading machine is slow
@@ -150,10 +160,14 @@ def run_check(assignment: Assignment, check: Check, path: Path, *, run: Run | No
     try:
         if outcome:
             exc = outcome[0]
-            if isinstance(exc, Failure):
+            if isinstance(exc, CannotJudge):
+                result.status = "skip"
+                result.rationale = f"not checked: {exc.rationale}"
+            elif isinstance(exc, Failure):
                 result.status = "fail"
                 result.rationale, result.help = exc.rationale, exc.help
                 result.expected, result.actual = exc.expected, exc.actual
+                result.dependents_run = exc.dependents_run
                 if getattr(exc, "spec", None):  # the point actually broken (graders.checking.explore)
                     result.spec = list(exc.spec)
                 if getattr(exc, "server_output", None):  # of a server the check ran apart from run.servers
@@ -213,7 +227,8 @@ def run_checks(assignment: Assignment, path: Path, *, only: list[str] | None = N
                include_hidden: bool = True, concurrent: bool | None = None) -> Report:
     """Run the assignment's checks on the server file ``path``.
 
-    A check whose ``depends`` did not pass is reported as skipped.  ``only``
+    A check whose ``depends`` did not pass is reported as skipped, unless that
+    check failed with ``dependents_run`` (see the module doc).  ``only``
     limits the run to the named checks (their dependencies run too).  With
     ``concurrent`` (default: :func:`concurrent_checks`) every check runs at
     once against its own server; otherwise one after another, in order.
@@ -260,7 +275,7 @@ def _run_in_order(assignment: Assignment, checks: list[Check], path: Path,
     """``checks`` one after another; ``known``: results already in (of their dependencies, say)."""
     results: dict[str, CheckResult] = dict(known or {})
     for check in checks:
-        if check.depends and (check.depends not in results or not results[check.depends].passed):
+        if check.depends and (check.depends not in results or not results[check.depends].enables_dependents):
             results[check.name] = _skipped(assignment, check)
         else:
             results[check.name] = run_check(assignment, check, path)
@@ -281,10 +296,10 @@ def _run_concurrently(assignment: Assignment, checks: list[Check], path: Path) -
         result = run_check(assignment, check, path, run=runs[check.name])
         with lock:
             results[check.name] = result
-            if not result.passed:
+            if not result.enables_dependents:
                 for name in dependents(check.name):
                     runs[name].cancelled.set()
-        if not result.passed:
+        if not result.enables_dependents:
             for name in dependents(check.name):
                 runs[name].close()  # unblocks its I/O; its result becomes "skip"
 
@@ -309,7 +324,7 @@ def _run_concurrently(assignment: Assignment, checks: list[Check], path: Path) -
         thread.join()
     final: dict[str, CheckResult] = {}
     for check in checks:  # in order: a dependency's final status is known before its dependents'
-        if check.depends and (check.depends not in final or not final[check.depends].passed):
+        if check.depends and (check.depends not in final or not final[check.depends].enables_dependents):
             final[check.name] = _skipped(assignment, check)
         else:
             final[check.name] = results[check.name]

@@ -23,16 +23,37 @@ class Failure(Exception):
     the client whose last step is the one that failed (default: the client
     the rationale starts with, "client B ...", else the transcript's last
     step), which the sequence diagram marks.
+
+    ``dependents_run`` (fair partial credit, issue 21): the check's own point
+    is broken, but the server did what the checks that depend on this one
+    need (it answered, only not in the exact form): they run and judge their
+    own points, reading the replies tolerantly, instead of being skipped.
     """
 
     def __init__(self, rationale: str, *, help: str | None = None,
-                 expected: str | None = None, actual: str | None = None, at: str | None = None) -> None:
+                 expected: str | None = None, actual: str | None = None, at: str | None = None,
+                 dependents_run: bool = False) -> None:
         super().__init__(rationale)
         self.rationale = rationale
         self.help = help
         self.expected = expected
         self.actual = actual
         self.at = at  # the client whose last step failed (its name), when the check knows it
+        self.dependents_run = dependents_run
+
+
+class CannotJudge(Exception):
+    """A check could not verify its own point, through no fault of that point: reported as "skip".
+
+    Raised where a reply cannot be interpreted at all for the check's point
+    (e.g. the clock's answer holds no time, so "the time when asked" cannot be
+    judged); the check whose point that reply breaks fails and says why.
+    ``rationale`` says what could not be judged and why, for the student.
+    """
+
+    def __init__(self, rationale: str) -> None:
+        super().__init__(rationale)
+        self.rationale = rationale
 
 
 @dataclass
@@ -52,10 +73,18 @@ class CheckResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds: sandbox start, listen, clients
     events: list[dict] = field(default_factory=list)  # the transcript's lines as dicts (harness.Line.event)
     failed_step: int | None = None  # index in events of the last step before the check failed
+    # A failure that still lets the checks depending on this one run (Failure.dependents_run)
+    dependents_run: bool = False
 
     @property
     def passed(self) -> bool:
         return self.status == "pass"
+
+    @property
+    def enables_dependents(self) -> bool:
+        """True when the checks that depend on this one run: it passed, or failed only in a way
+        that leaves what they need intact (:class:`Failure` ``dependents_run``)."""
+        return self.status == "pass" or (self.status == "fail" and self.dependents_run)
 
     def _repr_html_(self) -> str:
         """The verdict and the transcript as a sequence diagram (graders.checking.diagram), for Jupyter."""

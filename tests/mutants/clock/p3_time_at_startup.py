@@ -1,7 +1,7 @@
 """Computes ctime() once at start-up instead of when the client asks.
 
 spec: 3
-fails: answers_question
+fails: answers_question, time_when_asked
 """
 from socketserver import StreamRequestHandler, TCPServer
 from time import ctime

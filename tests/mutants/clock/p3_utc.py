@@ -1,7 +1,7 @@
 """Answers with the time in UTC, datetime.now(timezone.utc).ctime(), not the local time.ctime().
 
 spec: 3
-fails: answers_question
+fails: answers_question, time_when_asked
 """
 from datetime import datetime, timezone
 from socketserver import StreamRequestHandler, TCPServer

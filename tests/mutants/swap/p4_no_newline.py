@@ -1,7 +1,7 @@
 """Sends the partner's string without its newline (rstrip()s it first).
 
 spec: 4
-fails: swaps
+fails: swaps, exact_bytes
 """
 import threading
 from socketserver import StreamRequestHandler, ThreadingTCPServer
