@@ -102,6 +102,14 @@ def shared_tmp():
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _cmdline(process: psutil.Process) -> list[str]:
+    """The command line of ``process``; [] when it has exited meanwhile (gone, or a zombie not yet reaped)."""
+    try:
+        return process.cmdline()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):  # ZombieProcess is a NoSuchProcess; both said
+        return []
+
+
 def test_a_student_lab_without_the_hub_fetches_validates_and_submits(shared_tmp):
     tmp_path = shared_tmp
     course = course_admin.init(tmp_path / "course")
@@ -115,7 +123,7 @@ def test_a_student_lab_without_the_hub_fetches_validates_and_submits(shared_tmp)
             # The Lab runs as the student: the process answering (the one started, or what it started:
             # the tree's shape depends on how the wrapper execs) and everything below it.
             tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
-            lab = [p for p in tree if 'jupyter' in ' '.join(p.cmdline())]
+            lab = [p for p in tree if 'jupyter' in ' '.join(_cmdline(p))]
             assert lab and all(p.uids().real == entry.pw_uid for p in lab), [(p.pid, p.uids()) for p in tree]
             # The Assignments tab: the released clock, fetched into the student's folder.
             listing = client.get("/assignments", params={"course_id": course_admin.COURSE_ID}).json()
