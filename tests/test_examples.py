@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -27,13 +28,28 @@ def cases():
             yield pytest.param(name, case, want, id=f"{name}-{case}")
 
 
-@pytest.mark.parametrize("assignment,case,want", list(cases()))
-def test_cli_verdicts(assignment, case, want, tmp_path):
+JOBS = 4  # CLI gradings at once, as a student's and a batch's may run side by side (the corpus in ~1/3 the time)
+
+
+def _cli(assignment: str, case: str) -> subprocess.CompletedProcess:
     source = EXAMPLES / assignment / f"{case}.py"
     if not source.exists():  # untouched_stub: grade the released notebook itself
         source = EXAMPLES / "submissions" / case / assignment / f"{assignment}.ipynb"
-    done = subprocess.run([sys.executable, "-m", "graders", "check", assignment, str(source), "--json"],
+    return subprocess.run([sys.executable, "-m", "graders", "check", assignment, str(source), "--json"],
                           capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """{(assignment, case): the CLI's completed process}: the whole corpus, JOBS gradings at once."""
+    todo = [(p.values[0], p.values[1]) for p in cases()]
+    with ThreadPoolExecutor(JOBS) as pool:
+        return dict(zip(todo, pool.map(lambda key: _cli(*key), todo)))
+
+
+@pytest.mark.parametrize("assignment,case,want", list(cases()))
+def test_cli_verdicts(assignment, case, want, graded):
+    done = graded[assignment, case]
     report = json.loads(done.stdout)
     passes = [r["name"] for r in report["results"] if r["status"] == "pass"]
     assert sorted(passes) == sorted(want["passes"]), "\n" + done.stdout

@@ -102,3 +102,38 @@ def test_a_server_on_a_timer_is_not_taken_for_stuck(tmp_path):
         server.start(port=8000)
         client = server.client("A").send(b"?")
         assert client.receive(4, timeout=5) == b"late"
+
+
+# Floods stdout from a thread while the main thread waits for clients (tests/hostile/servers/floods_output.py).
+FLOODING_SERVER = '''
+    import os, socket, threading
+    def flood():
+        while True:
+            os.write(1, b"flood " * 4096)
+    threading.Thread(target=flood, daemon=True).start()
+    server = socket.create_server(("127.0.0.1", 8000))
+    while True:
+        conn, _ = server.accept()
+        conn.sendall(conn.recv(1))
+        conn.close()
+'''
+
+
+@needs_proc
+def test_a_server_that_floods_its_output_is_idle_once_its_output_is_read_slowly(tmp_path):
+    """Past OUTPUT_LIMIT the grader reads a server's output slowly: a thread that prints without pause
+    then waits in write() for the grader, and the server counts as idle when the rest of it sleeps
+    (before, such a server was never idle: every step of a check waited its whole patience)."""
+    path = tmp_path / "server.py"
+    path.write_text(textwrap.dedent(FLOODING_SERVER), encoding="utf-8")
+    with Server(path, Transcript()) as server:
+        server.start(port=8000)
+        deadline = time.monotonic() + 30
+        while not server.sandbox.output_throttled:
+            assert time.monotonic() < deadline, "the server printed less than OUTPUT_LIMIT in 30 s"
+            time.sleep(0.05)  # polling a counter the drain thread updates: no event for it
+        client = server.client("A").send(b"?")
+        assert client.receive(1, timeout=5) == b"?"
+        assert watch.wait_idle(server, [client], timeout=10)
+        assert not watch.busy(server)
+        assert "more bytes of output not kept" in server.output()

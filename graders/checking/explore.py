@@ -474,10 +474,12 @@ def asleep(server: Server, clients, *, timeout: float) -> bool:
         pids = watch.server_pids(server)
         if pids is None:
             return False
-        before = watch.threads(pids)
+        throttled = watch.output_throttled(server)
+        before = watch.threads(pids, output_throttled=throttled)
         if before is not None:
             time.sleep(0.005)  # long enough for a thread woken by the last bytes to show it runs
-            if delivered(server, clients) and watch.threads(pids) == before and watch.server_pids(server) == pids:
+            if delivered(server, clients) and watch.threads(pids, output_throttled=throttled) == before \
+                    and watch.server_pids(server) == pids:
                 return True
         if time.monotonic() >= deadline:
             return False

@@ -43,6 +43,11 @@ from graders.sandbox.zygote import (_ZYGOTE_BROKEN, Zygote, ZygoteBroken, _pidfd
 JAIL = Path(__file__).with_name("_jail.py")
 FALLBACK_SITE = Path(__file__).with_name("_fallback_site")
 OUTPUT_LIMIT = 64 * 1024  # bytes of server output kept for feedback
+# Past OUTPUT_LIMIT the output is still read (a chatty server must never block on a full pipe), but
+# at most 64 KiB per OUTPUT_PAUSE seconds (1.3 MB/s): a server that prints without pause then waits
+# in write() instead of keeping a core busy, and the grader's own reading with it (a flood cost
+# 78 s of CPU per clock grading).
+OUTPUT_PAUSE = 0.05
 
 
 class PipeSpawn(PopenSpawn):
@@ -56,7 +61,10 @@ class PipeSpawn(PopenSpawn):
     :meth:`read_nonblocking` blocks up to ``timeout`` seconds for the first piece.
     """
 
+    QUEUED = 16  # reads (of up to 64 KiB) held for the consumer at most: then the server waits in write()
+
     def _read_incoming(self) -> None:
+        self._read_queue.maxsize = self.QUEUED  # Queue.put reads maxsize on each call
         fileno = self.proc.stdout.fileno()
         while True:
             try:
@@ -303,9 +311,12 @@ class Sandbox:
             self._keep_output(chunk)
 
     def _keep_output(self, chunk: bytes) -> None:
+        """Keep the first OUTPUT_LIMIT bytes; past them, count the rest and read slower (OUTPUT_PAUSE)."""
         room = OUTPUT_LIMIT - len(self._output)
         self._output += chunk[:max(room, 0)]
         self._output_dropped += max(len(chunk) - max(room, 0), 0)
+        if self._output_dropped:
+            time.sleep(OUTPUT_PAUSE)  # a rate limit, not a wait for readiness: see OUTPUT_PAUSE
 
     # -- events ---------------------------------------------------------------
     def _pump(self, timeout: float | None) -> bool:
@@ -427,6 +438,12 @@ class Sandbox:
             return sock
 
     # -- output and teardown --------------------------------------------------
+    @property
+    def output_throttled(self) -> bool:
+        """True once the program printed more than OUTPUT_LIMIT bytes: its output is read slowly
+        (OUTPUT_PAUSE), so a thread of it waiting in write() waits for the grader, not for work."""
+        return self._output_dropped > 0
+
     def output(self, *, settle: float = 0.0) -> str:
         """What the program printed so far (stdout and stderr, first 64 KiB).
 

@@ -196,11 +196,15 @@ def server_pids(server) -> list[int] | None:
         return []
 
 
-def threads(pids: list[int]) -> dict[int, int] | None:
+def threads(pids: list[int], *, output_throttled: bool = False) -> dict[int, int] | None:
     """{thread id: context switches} when every thread of ``pids`` sleeps; None when one is busy.
 
     Busy: running or runnable (R), in disk sleep (D), stopped, or writing to a
-    full pipe (its output, which the grader drains).  Zombies are dead.
+    full pipe (its output, which the grader drains).  Zombies are dead.  With
+    ``output_throttled`` (the server printed more than the grader keeps, and its
+    output is now read slowly: graders.sandbox.runner.OUTPUT_PAUSE), a thread
+    writing to a full pipe is left out instead: it waits for the grader, and a
+    server that prints without pause would otherwise never be idle.
     """
     found: dict[int, int] = {}
     for pid in pids:
@@ -220,6 +224,8 @@ def threads(pids: list[int]) -> dict[int, int] | None:
                 with open(f"{base}/wchan") as f:
                     wchan = f.read()
                 if "pipe" in wchan:
+                    if output_throttled:
+                        continue
                     return None
                 with open(f"{base}/status") as f:
                     switches = sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
@@ -294,7 +300,12 @@ class Stuck:
 def busy(server) -> bool:
     """True when a thread of the server runs or waits to run (it may still answer); False otherwise or unknown."""
     pids = server_pids(server)
-    return bool(pids) and threads(pids) is None
+    return bool(pids) and threads(pids, output_throttled=output_throttled(server)) is None
+
+
+def output_throttled(server) -> bool:
+    """Whether the server's output is read slowly now (see :func:`threads`)."""
+    return bool(getattr(server.sandbox, "output_throttled", False))
 
 
 def settled(server, clients) -> bool:
@@ -333,9 +344,11 @@ def wait_idle(server, clients=(), *, timeout: float) -> bool:
         pids = server_pids(server)
         if pids is None:
             return False
-        before = threads(pids)
+        throttled = output_throttled(server)
+        before = threads(pids, output_throttled=throttled)
         if before is not None:  # a second look after the queues: no thread ran in between
-            if settled(server, clients) and threads(pids) == before and server_pids(server) == pids:
+            if settled(server, clients) and threads(pids, output_throttled=throttled) == before \
+                    and server_pids(server) == pids:
                 return True
         if time.monotonic() >= deadline:
             return False
