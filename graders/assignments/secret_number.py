@@ -29,6 +29,18 @@ How the checks stay deterministic (see the report in issue 9):
   correct server that draws in another way (``random.random()``, :mod:`secrets`)
   gets three independent secrets and is taken for a fixed one only when all
   three are equal: probability 1e-4;
+* the range of the random secret: two more starts of :func:`random_secret` force
+  every draw of :mod:`random` and :mod:`secrets` to its lowest and to its highest
+  value (:data:`EXTREME_DRAWS`), where random.randint(1, 100) gives 1 and 100.
+  A secret that is right for no number from 1 to 100 fails at once (never so
+  for a correct server, however it draws).  Other ends (randint(2, 100) gives
+  2, randint(1, 99) 99) are judged only when :data:`CONFIRM` more starts in
+  each mode give the same two numbers again: a correct server whose secret
+  does not follow these draws (os.urandom, a random.Random() of its own)
+  fails only when four independent secrets from 1 to 100 repeat the first two,
+  probability 1e-8.  The check assumes the secret grows with the draws, as with
+  randint, randrange, choice or random(); when the lowest draws give a secret
+  no smaller than the highest (101 - randint(1, 100)), the range is not judged;
 * a cut line is proved read before its rest is sent: the piece travels in the
   same write as a whole guess, and the reply to that guess proves the server
   has taken in the write;
@@ -121,25 +133,54 @@ _socket.socket.send = _held(_socket.socket.send)
 _socket.socket.sendall = _held(_socket.socket.sendall)
 """
 
+# random_secret's forced draws: every draw of the random module's functions (random.randint, randrange,
+# choice, sample, random, uniform) and of secrets.randbelow/choice (random.SystemRandom) is the lowest
+# (or highest) value it can take, so random.randint(1, 100) gives 1 (or 100).  Only the module's own
+# generator (random._inst) and SystemRandom are forced: a random.Random() of the server's own, and
+# the one tempfile and multiprocessing keep for their file names, stay random.
+EXTREME_DRAWS = """
+import random as _random
 
-def site_source(*, seed: int, hold_right: float | None = None) -> str:
+_LOWEST = {lowest!r}
+
+
+def _below(n):
+    return 0 if _LOWEST else n - 1
+
+
+_FLOAT = 0.0 if _LOWEST else 1.0 - 2.0 ** -53  # the largest float below 1: int(random() * 100) + 1 == 100
+_random._inst._randbelow = _below  # what randint, randrange, choice, sample and shuffle draw with
+_random._inst.random = lambda: _FLOAT  # what uniform, choices and the rest draw with
+_random.random = _random._inst.random  # the module's function was bound to the generator's own at import
+_random.SystemRandom._randbelow = lambda self, n: _below(n)  # secrets.randbelow, secrets.choice
+_random.SystemRandom.random = lambda self: _FLOAT
+"""
+EXTREMES = ("lowest", "highest")
+CONFIRM = 2  # starts per extreme that must agree again before random_secret judges the range
+
+
+def site_source(*, seed: int, hold_right: float | None = None, extreme: str | None = None) -> str:
     """The sitecustomize a server starts with: seeds random; ``hold_right`` (seconds) delays a reply with 'right'.
 
     With ``hold_right``, every socket send of a short message holding b"right"
     first sleeps that long (releasing the GIL; in a forked child too): a server
     that sends 'right' before it records 'found' lets the other clients in.
+    With ``extreme`` ("lowest" or "highest", see :data:`EXTREME_DRAWS`), every
+    draw of the random module and of secrets is the lowest or highest it can be.
     """
     lines = ['"""Put here by the grader: seeds random so that checks are repeatable."""',
              "import random", f"random.seed({seed})"]
     if hold_right is not None:
         lines.append(HOLD_RIGHT.replace("{hold!r}", repr(hold_right)))
+    if extreme is not None:
+        lines.append(EXTREME_DRAWS.replace("{lowest!r}", repr(extreme == "lowest")))
     if isolation_mode() == "fallback":  # the fallback mode's own sitecustomize, which this one hides
         lines.append((FALLBACK_SITE / "sitecustomize.py").read_text(encoding="utf-8"))
     return "\n".join(lines) + "\n"
 
 
 def start(run, secret_value: int | None = None, *, seed: int = DEFAULT_SEED,
-          hold_right: float | None = None, timeout: float = START_WAIT) -> Server:
+          hold_right: float | None = None, extreme: str | None = None, timeout: float = START_WAIT) -> Server:
     """Start the student's server (as ``run.start`` does) with a seeded random module.
 
     ``secret_value`` is put in SECRET_NUMBER (None: not set).  The sitecustomize
@@ -157,7 +198,7 @@ def start(run, secret_value: int | None = None, *, seed: int = DEFAULT_SEED,
     run.servers.append(server)
     site = server.workdir / SITE_DIR
     site.mkdir()
-    (site / "sitecustomize.py").write_text(site_source(seed=seed, hold_right=hold_right),
+    (site / "sitecustomize.py").write_text(site_source(seed=seed, hold_right=hold_right, extreme=extreme),
                                            encoding="utf-8")
     return server.start(timeout=timeout, port=PORT)
 
@@ -678,7 +719,17 @@ def random_secret(run):
                            "(random.randrange(100) and random.randint(0, 99) can give 0). Pick it once, "
                            "when the server starts.")
 
-    at_once(run, len(RANDOM_SEEDS), one)
+    draws: dict[str, list[tuple[str, int]]] = {mode: [] for mode in EXTREMES}
+
+    def any_start(k: int) -> None:
+        if k < len(RANDOM_SEEDS):
+            one(k)
+        else:  # one start with the lowest draws, one with the highest, beside the seeded ones
+            mode = EXTREMES[(k - len(RANDOM_SEEDS)) % 2]
+            name = f"{mode[0].upper()}1"
+            draws[mode].append((name, extreme_secret(run, mode, name)))
+
+    at_once(run, len(RANDOM_SEEDS) + len(EXTREMES), any_start)
     if len(set(secrets.values())) == 1:
         value = next(iter(secrets.values()))
         raise Failure(f"with no SECRET_NUMBER set, the secret was {value} in each of {len(secrets)} "
@@ -686,6 +737,66 @@ def random_secret(run):
                       actual=f"{value} every time",
                       help="Without SECRET_NUMBER, the secret is random.randint(1, 100): not a fixed "
                            "number (os.environ.get('SECRET_NUMBER', 42) fixes it).")
+    (low_name, low), (high_name, high) = draws["lowest"][0], draws["highest"][0]
+    if not low < high or (low, high) == (1, 100):
+        return  # randint(1, 100)'s ends, or a secret that does not follow the draws: nothing to judge
+
+    def confirm(k: int) -> None:
+        mode = EXTREMES[k % 2]
+        name = f"{mode[0].upper()}{k // 2 + 2}"
+        draws[mode].append((name, extreme_secret(run, mode, name)))
+
+    at_once(run, len(EXTREMES) * CONFIRM, confirm)
+    if any({value for _, value in draws[mode]} != {value} for mode, value in zip(EXTREMES, (low, high))):
+        return  # a secret drawn some other way (os.urandom, a random.Random() of its own): not judged
+    starts = CONFIRM + 1
+    never = ", ".join(part for part in (f"{'1' if low == 2 else f'1 to {low - 1}'}" if low > 1 else "",
+                                        f"{'100' if high == 99 else f'{high + 1} to 100'}" if high < 100 else "")
+                      if part)
+    raise Failure(f"with no SECRET_NUMBER set, the grader made every draw of random (and secrets) in your "
+                  f"server its lowest, then its highest, in {starts} starts each: with the lowest draws, "
+                  f"client {low_name} guessed 1, 2, ... and heard 'right' first for {low}; with the highest, "
+                  f"client {high_name} guessed 100, 99, ... and heard 'right' first for {high}",
+                  expected="right for 1 with the lowest draws and for 100 with the highest: "
+                           "random.randint(1, 100) gives 1, 2, ..., 100",
+                  actual=f"{low} and {high}: your secret is never {never}",
+                  help="random.randint(a, b) includes both ends: the secret is random.randint(1, 100). "
+                       "randint(1, 99) never gives 100, randint(2, 100) never gives 1, randint(1, 101) can give "
+                       "101, and random.randrange(1, 100) stops at 99 (randrange leaves out its end).")
+
+
+def extreme_secret(run, mode: str, name: str) -> int:
+    """The secret of a server started with every random draw at its ``mode`` ("lowest" or "highest").
+
+    Client ``name`` guesses 1, 2, ..., 100 (lowest) or 100, 99, ..., 1
+    (highest): a server that picks random.randint(1, 100) is found at the
+    first guess.  Raises Failure when a reply is neither 'wrong' nor 'right',
+    or when no number from 1 to 100 is right (a secret outside 1..100: never
+    so for a correct server, however it draws).
+    """
+    server = start(run, None, extreme=mode)
+    server.transcript.add("grader", f"started the server with every random draw at its {mode}: "
+                                    f"random.randint(1, 100) gives {1 if mode == 'lowest' else 100}")
+    client = server.client(name)
+    order = range(1, 101) if mode == "lowest" else range(100, 0, -1)
+    for number in order:
+        reply = guess(client, str(number), None)
+        if reply == RIGHT:
+            return number
+        if reply != WRONG:
+            raise Failure(f"client {name} guessed {number}, with no SECRET_NUMBER set, and got neither "
+                          "'wrong' nor 'right'", expected=show(WRONG) + " or " + show(RIGHT),
+                          actual=show(reply), help="Nobody has found the secret yet: every guess but the "
+                                                   "secret is wrong.")
+    raise Failure(f"with no SECRET_NUMBER set and every random draw in your server at its {mode} (the grader "
+                  f"made random.randint(1, 100) give {1 if mode == 'lowest' else 100}), client {name} guessed "
+                  "every number from 1 to 100 and each got 'wrong'", expected="one of 1, 2, ..., 100 is right",
+                  actual="all were wrong: the secret is outside 1..100",
+                  help="The secret is random.randint(1, 100): both ends included, nothing outside. "
+                       "random.randint(1, 101) can give 101, random.randrange(100) and random.randint(0, 99) "
+                       "can give 0.")
+
+
 
 
 # -- exploration: generated scenarios checked against the spec's model (issue 21) -------------------
