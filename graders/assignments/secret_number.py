@@ -57,8 +57,13 @@ Python docs: random.seed, socket.socket.send, socket.shutdown, site
 """
 from __future__ import annotations
 
+import fcntl
+import selectors
 import socket
+import struct
+import termios
 import threading
+import time
 
 from graders.checking.checks import Assignment, Failure
 from graders.checking.harness import Client, Server, show
@@ -156,10 +161,32 @@ _random.SystemRandom._randbelow = lambda self, n: _below(n)  # secrets.randbelow
 _random.SystemRandom.random = lambda self: _FLOAT
 """
 EXTREMES = ("lowest", "highest")
+# concurrent_guessers' server: each connection it accepts gets a small send buffer (SO_SNDBUF, socket(7);
+# Linux doubles it), so that the replies of a client that does not read them back up after a few
+# thousand guesses (on loopback the kernel would otherwise let megabytes wait).
+SMALL_SEND_BUFFER = 4096
+SMALL_BUFFERS = """
+import socket as _socket
+
+_accept = _socket.socket.accept
+
+
+def _small_buffer_accept(self):
+    conn, address = _accept(self)
+    try:
+        conn.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, {size!r})
+    except OSError:
+        pass
+    return conn, address
+
+
+_socket.socket.accept = _small_buffer_accept
+"""
 CONFIRM = 2  # starts per extreme that must agree again before random_secret judges the range
 
 
-def site_source(*, seed: int, hold_right: float | None = None, extreme: str | None = None) -> str:
+def site_source(*, seed: int, hold_right: float | None = None, extreme: str | None = None,
+                small_buffers: bool = False) -> str:
     """The sitecustomize a server starts with: seeds random; ``hold_right`` (seconds) delays a reply with 'right'.
 
     With ``hold_right``, every socket send of a short message holding b"right"
@@ -167,6 +194,8 @@ def site_source(*, seed: int, hold_right: float | None = None, extreme: str | No
     that sends 'right' before it records 'found' lets the other clients in.
     With ``extreme`` ("lowest" or "highest", see :data:`EXTREME_DRAWS`), every
     draw of the random module and of secrets is the lowest or highest it can be.
+    With ``small_buffers``, every connection the server accepts gets a send
+    buffer of :data:`SMALL_SEND_BUFFER` bytes (:data:`SMALL_BUFFERS`).
     """
     lines = ['"""Put here by the grader: seeds random so that checks are repeatable."""',
              "import random", f"random.seed({seed})"]
@@ -174,13 +203,16 @@ def site_source(*, seed: int, hold_right: float | None = None, extreme: str | No
         lines.append(HOLD_RIGHT.replace("{hold!r}", repr(hold_right)))
     if extreme is not None:
         lines.append(EXTREME_DRAWS.replace("{lowest!r}", repr(extreme == "lowest")))
+    if small_buffers:
+        lines.append(SMALL_BUFFERS.replace("{size!r}", repr(SMALL_SEND_BUFFER)))
     if isolation_mode() == "fallback":  # the fallback mode's own sitecustomize, which this one hides
         lines.append((FALLBACK_SITE / "sitecustomize.py").read_text(encoding="utf-8"))
     return "\n".join(lines) + "\n"
 
 
 def start(run, secret_value: int | None = None, *, seed: int = DEFAULT_SEED,
-          hold_right: float | None = None, extreme: str | None = None, timeout: float = START_WAIT) -> Server:
+          hold_right: float | None = None, extreme: str | None = None, small_buffers: bool = False,
+          timeout: float = START_WAIT) -> Server:
     """Start the student's server (as ``run.start`` does) with a seeded random module.
 
     ``secret_value`` is put in SECRET_NUMBER (None: not set).  The sitecustomize
@@ -198,7 +230,8 @@ def start(run, secret_value: int | None = None, *, seed: int = DEFAULT_SEED,
     run.servers.append(server)
     site = server.workdir / SITE_DIR
     site.mkdir()
-    (site / "sitecustomize.py").write_text(site_source(seed=seed, hold_right=hold_right, extreme=extreme),
+    (site / "sitecustomize.py").write_text(site_source(seed=seed, hold_right=hold_right, extreme=extreme,
+                                                       small_buffers=small_buffers),
                                            encoding="utf-8")
     return server.start(timeout=timeout, port=PORT)
 
@@ -575,7 +608,7 @@ def last_line_at_close(run):
 
 @check("serves clients at the same time", depends="answers_guesses", spec=7, hidden=True)
 def concurrent_guessers(run):
-    server = start(run, 50)
+    server = start(run, 50, small_buffers=True)
     a = server.client("A")
     guess(a, "1", WRONG)
     help_threads = ("Serve every client in a thread (or process) of its own, and let them run at once: a "
@@ -620,6 +653,118 @@ def concurrent_guessers(run):
                         "go on serving the others.")
         raise
     server.require_alive("after client R's connection was reset")
+    replies_back_up(server)
+
+
+BACKLOG = 50_000  # guesses ('1\n', 100 000 bytes) replies_back_up sends without reading a reply: their
+# replies (300 000 bytes) are more than the server's send buffer (SMALL_SEND_BUFFER) and P's receive
+# buffer (socket(7): 128 KiB by default, not grown while P does not read) can hold
+STILL = 0.3  # seconds the bytes the server has not read stay the same: it has stopped reading
+HELP_BACKED_UP = ("A client may send many guesses before it reads its replies: then its replies wait, and the "
+                  "server's send() for it cannot go on until the client reads. Only that client may wait: "
+                  "with threads (ThreadingTCPServer) its own thread waits. In a selectors or asyncio loop, "
+                  "never block on one client's send and never let a full buffer crash the loop: keep the "
+                  "unsent replies in that client's buffer, send them when its socket is writable "
+                  "(EVENT_WRITE; asyncio: await writer.drain()), and read its next lines meanwhile or later.")
+
+
+def waiting(client: Client) -> int | None:
+    """Bytes ``client`` sent that the server has not read: in the server's receive queue or still in the
+    client's send queue (ioctl SIOCOUTQ, tcp(7)); None when the server's side cannot be seen."""
+    unread = client.unread_by_server()
+    if unread is None or client.sock is None:
+        return None
+    outq = struct.unpack("i", fcntl.ioctl(client.sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+    return unread + outq
+
+
+def replies_back_up(server: Server) -> None:
+    """Spec points 3, 4 and 7: client P sends guesses without reading its replies, until they back up.
+
+    The server's send buffer is small (``start(small_buffers=True)``), so the
+    :data:`BACKLOG` guesses' replies fill it and P's receive buffer: a server
+    that reads on must keep the rest, one that stops reading P's lines (a thread
+    blocked in send() for P) must go on serving the others.  P sends as much of
+    its guesses as the server takes (until it takes nothing for :data:`STILL` s),
+    and waits until the server has read them all or stopped reading (the bytes
+    it has not read stay the same for :data:`STILL` s; where they cannot be seen,
+    P goes on at once).  Then client Q must be served, and P, reading at last,
+    must get one 'wrong' for each guess, in order.
+    """
+    p = server.client("P")
+    data = memoryview(b"1\n" * BACKLOG)
+    sent = 0  # bytes of data the server took
+    deadline = time.monotonic() + WAIT
+    with selectors.DefaultSelector() as sel:
+        sel.register(p.sock, selectors.EVENT_WRITE)
+        while sent < len(data) and sel.select(max(min(STILL, deadline - time.monotonic()), 0)):
+            try:
+                sent += p.sock.send(data[sent:])
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
+    last, since = waiting(p), time.monotonic()
+    while last and time.monotonic() - since < STILL and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = waiting(p)
+        if now != last:
+            last, since = now, time.monotonic()
+    if sent % 2:  # P stopped inside a line: send its newline, so that every guess is whole
+        tail = b"\n"
+    else:
+        tail = b""
+    guesses = (sent + len(tail)) // 2
+    server.transcript.add(p.name, f"sends {guesses} guesses '1\\n' without reading a reply "
+                                  f"({sent} bytes{'; the server stopped reading them' if last else ''})")
+    try:
+        q = server.client("Q")
+        guess(q, "8", WRONG, why=f" while client P had sent {guesses} guesses and read none of its replies")
+    except Failure as failure:
+        failure.help = HELP_BACKED_UP
+        raise
+    got = bytearray()
+    deadline = time.monotonic() + WAIT + guesses / 20_000  # a slow correct server answers 20 000 a second
+    with selectors.DefaultSelector() as sel:
+        sel.register(p.sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if tail else 0))
+        while len(got) < 6 * guesses and time.monotonic() < deadline:
+            for _key, events in sel.select(0.2):
+                if events & selectors.EVENT_WRITE and tail:
+                    try:
+                        tail = tail[p.sock.send(tail):]
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        tail = b""
+                    if not tail:
+                        sel.modify(p.sock, selectors.EVENT_READ)
+                if events & selectors.EVENT_READ:
+                    try:
+                        data = p.sock.recv(1 << 20)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        data = b""
+                    if not data:
+                        deadline = 0.0
+                        break
+                    got += data
+    replies = bytes(got).split(b"\n")
+    done = replies[:-1]
+    good = sum(1 for r in done if r == b"wrong")
+    p.server.transcript.add(p.name, f"receives {len(got)} bytes: {len(done)} lines, {good} of them 'wrong'",
+                            data=bytes(got[:64]))
+    if len(done) != guesses or good != guesses or replies[-1]:
+        server.require_alive("after client P's replies backed up")
+        first_bad = next((i for i, r in enumerate(done) if r != b"wrong"), None)
+        bad_line = show(done[first_bad] + b"\n") if first_bad is not None else ""
+        actual = (f"{len(done)} lines" + (f", line {first_bad + 1} is {bad_line}" if bad_line else "")
+                  + (f", then {show(replies[-1][:40])} with no newline" if replies[-1] else ""))
+        raise Failure(f"client P sent {guesses} guesses '1' (the secret is 50) without reading its replies "
+                      f"until they backed up, then read them all, and did not get one 'wrong' for each",
+                      expected=f"{guesses} lines, each b'wrong\\n'", actual=actual, help=HELP_BACKED_UP)
+    p.close()
+    server.require_alive("after client P's replies backed up")
 
 
 @check("only one client hears 'right', even when several send the secret at once",
