@@ -41,6 +41,12 @@ How the checks stay deterministic (see the report in issue 9):
   probability 1e-8.  The check assumes the secret grows with the draws, as with
   randint, randrange, choice or random(); when the lowest draws give a secret
   no smaller than the highest (101 - randint(1, 100)), the range is not judged;
+* a client whose replies back up (:func:`replies_back_up`, in
+  concurrent_guessers): the server's accepted connections get a small send
+  buffer (:data:`SMALL_BUFFERS`), so that 50 000 unread replies surely fill it
+  and the client's receive buffer; the client waits until the server has read
+  its guesses or has stopped reading (its unread bytes, seen in the server's
+  network namespace, stay the same), not a fixed time;
 * a cut line is proved read before its rest is sent: the piece travels in the
   same write as a whole guess, and the reply to that guess proves the server
   has taken in the write;
