@@ -101,3 +101,35 @@ def test_servers_start_with_seeded_random_and_a_held_right(tmp_path):
         assert time.monotonic() - began >= 0.2  # a lower bound: the server slept before sending 'right'
     finally:
         run.close()
+
+
+EXTREME_PROBE = '''
+    import random, secrets, socket
+    from random import randint
+    server = socket.create_server(("127.0.0.1", 12093))
+    conn, _ = server.accept()
+    draws = [randint(1, 100), random.randrange(1, 101), random.choice(range(1, 101)), int(random.random() * 100) + 1,
+             secrets.randbelow(100) + 1, secrets.choice(range(1, 101)), random.SystemRandom().randint(1, 100)]
+    mine = random.Random().random()  # a generator of the server's own is not forced
+    sndbuf = conn.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+    conn.sendall(f"{draws} {0.0 < mine < 1.0} {sndbuf}\\n".encode())
+    conn.recv(1)
+'''
+
+
+def test_servers_start_with_extreme_draws_and_small_buffers(tmp_path):
+    """start(extreme=...): every draw of random and secrets at its lowest or highest; small_buffers: SO_SNDBUF."""
+    path = tmp_path / "probe.py"
+    path.write_text(textwrap.dedent(EXTREME_PROBE))
+    seen = {}
+    for mode, small in (("lowest", True), ("highest", False)):
+        run = Run(secret_number.ASSIGNMENT, Path(path))
+        try:
+            server = secret_number.start(run, None, extreme=mode, small_buffers=small)
+            draws, own_random, sndbuf = server.client("A").receive_line().decode().rsplit(" ", 2)
+            seen[mode] = draws
+            assert own_random == "True"
+            assert (int(sndbuf) <= 2 * secret_number.SMALL_SEND_BUFFER) == small
+        finally:
+            run.close()
+    assert seen == {"lowest": str([1] * 7), "highest": str([100] * 7)}

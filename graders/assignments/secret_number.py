@@ -29,6 +29,24 @@ How the checks stay deterministic (see the report in issue 9):
   correct server that draws in another way (``random.random()``, :mod:`secrets`)
   gets three independent secrets and is taken for a fixed one only when all
   three are equal: probability 1e-4;
+* the range of the random secret: two more starts of :func:`random_secret` force
+  every draw of :mod:`random` and :mod:`secrets` to its lowest and to its highest
+  value (:data:`EXTREME_DRAWS`), where random.randint(1, 100) gives 1 and 100.
+  A secret that is right for no number from 1 to 100 fails at once (never so
+  for a correct server, however it draws).  Other ends (randint(2, 100) gives
+  2, randint(1, 99) 99) are judged only when :data:`CONFIRM` more starts in
+  each mode give the same two numbers again: a correct server whose secret
+  does not follow these draws (os.urandom, a random.Random() of its own)
+  fails only when four independent secrets from 1 to 100 repeat the first two,
+  probability 1e-8.  The check assumes the secret grows with the draws, as with
+  randint, randrange, choice or random(); when the lowest draws give a secret
+  no smaller than the highest (101 - randint(1, 100)), the range is not judged;
+* a client whose replies back up (:func:`replies_back_up`, in
+  concurrent_guessers): the server's accepted connections get a small send
+  buffer (:data:`SMALL_BUFFERS`), so that 50 000 unread replies surely fill it
+  and the client's receive buffer; the client waits until the server has read
+  its guesses or has stopped reading (its unread bytes, seen in the server's
+  network namespace, stay the same), not a fixed time;
 * a cut line is proved read before its rest is sent: the piece travels in the
   same write as a whole guess, and the reply to that guess proves the server
   has taken in the write;
@@ -45,8 +63,13 @@ Python docs: random.seed, socket.socket.send, socket.shutdown, site
 """
 from __future__ import annotations
 
+import fcntl
+import selectors
 import socket
+import struct
+import termios
 import threading
+import time
 
 from graders.checking.checks import Assignment, Failure
 from graders.checking.harness import Client, Server, show
@@ -121,25 +144,81 @@ _socket.socket.send = _held(_socket.socket.send)
 _socket.socket.sendall = _held(_socket.socket.sendall)
 """
 
+# random_secret's forced draws: every draw of the random module's functions (random.randint, randrange,
+# choice, sample, random, uniform) and of secrets.randbelow/choice (random.SystemRandom) is the lowest
+# (or highest) value it can take, so random.randint(1, 100) gives 1 (or 100).  Only the module's own
+# generator (random._inst) and SystemRandom are forced: a random.Random() of the server's own, and
+# the one tempfile and multiprocessing keep for their file names, stay random.
+EXTREME_DRAWS = """
+import random as _random
 
-def site_source(*, seed: int, hold_right: float | None = None) -> str:
+_LOWEST = {lowest!r}
+
+
+def _below(n):
+    return 0 if _LOWEST else n - 1
+
+
+_FLOAT = 0.0 if _LOWEST else 1.0 - 2.0 ** -53  # the largest float below 1: int(random() * 100) + 1 == 100
+_random._inst._randbelow = _below  # what randint, randrange, choice, sample and shuffle draw with
+_random._inst.random = lambda: _FLOAT  # what uniform, choices and the rest draw with
+_random.random = _random._inst.random  # the module's function was bound to the generator's own at import
+_random.SystemRandom._randbelow = lambda self, n: _below(n)  # secrets.randbelow, secrets.choice
+_random.SystemRandom.random = lambda self: _FLOAT
+"""
+EXTREMES = ("lowest", "highest")
+# concurrent_guessers' server: each connection it accepts gets a small send buffer (SO_SNDBUF, socket(7);
+# Linux doubles it), so that the replies of a client that does not read them back up after a few
+# thousand guesses (on loopback the kernel would otherwise let megabytes wait).
+SMALL_SEND_BUFFER = 4096
+SMALL_BUFFERS = """
+import socket as _socket
+
+_accept = _socket.socket.accept
+
+
+def _small_buffer_accept(self):
+    conn, address = _accept(self)
+    try:
+        conn.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, {size!r})
+    except OSError:
+        pass
+    return conn, address
+
+
+_socket.socket.accept = _small_buffer_accept
+"""
+CONFIRM = 2  # starts per extreme that must agree again before random_secret judges the range
+
+
+def site_source(*, seed: int, hold_right: float | None = None, extreme: str | None = None,
+                small_buffers: bool = False) -> str:
     """The sitecustomize a server starts with: seeds random; ``hold_right`` (seconds) delays a reply with 'right'.
 
     With ``hold_right``, every socket send of a short message holding b"right"
     first sleeps that long (releasing the GIL; in a forked child too): a server
     that sends 'right' before it records 'found' lets the other clients in.
+    With ``extreme`` ("lowest" or "highest", see :data:`EXTREME_DRAWS`), every
+    draw of the random module and of secrets is the lowest or highest it can be.
+    With ``small_buffers``, every connection the server accepts gets a send
+    buffer of :data:`SMALL_SEND_BUFFER` bytes (:data:`SMALL_BUFFERS`).
     """
     lines = ['"""Put here by the grader: seeds random so that checks are repeatable."""',
              "import random", f"random.seed({seed})"]
     if hold_right is not None:
         lines.append(HOLD_RIGHT.replace("{hold!r}", repr(hold_right)))
+    if extreme is not None:
+        lines.append(EXTREME_DRAWS.replace("{lowest!r}", repr(extreme == "lowest")))
+    if small_buffers:
+        lines.append(SMALL_BUFFERS.replace("{size!r}", repr(SMALL_SEND_BUFFER)))
     if isolation_mode() == "fallback":  # the fallback mode's own sitecustomize, which this one hides
         lines.append((FALLBACK_SITE / "sitecustomize.py").read_text(encoding="utf-8"))
     return "\n".join(lines) + "\n"
 
 
 def start(run, secret_value: int | None = None, *, seed: int = DEFAULT_SEED,
-          hold_right: float | None = None, timeout: float = START_WAIT) -> Server:
+          hold_right: float | None = None, extreme: str | None = None, small_buffers: bool = False,
+          timeout: float = START_WAIT) -> Server:
     """Start the student's server (as ``run.start`` does) with a seeded random module.
 
     ``secret_value`` is put in SECRET_NUMBER (None: not set).  The sitecustomize
@@ -157,7 +236,8 @@ def start(run, secret_value: int | None = None, *, seed: int = DEFAULT_SEED,
     run.servers.append(server)
     site = server.workdir / SITE_DIR
     site.mkdir()
-    (site / "sitecustomize.py").write_text(site_source(seed=seed, hold_right=hold_right),
+    (site / "sitecustomize.py").write_text(site_source(seed=seed, hold_right=hold_right, extreme=extreme,
+                                                       small_buffers=small_buffers),
                                            encoding="utf-8")
     return server.start(timeout=timeout, port=PORT)
 
@@ -566,7 +646,7 @@ def last_line_at_close(run):
 
 @check("serves clients at the same time", depends="answers_guesses", spec=7, hidden=True)
 def concurrent_guessers(run):
-    server = start(run, 50)
+    server = start(run, 50, small_buffers=True)
     a = server.client("A")
     guess(a, "1", WRONG)
     help_threads = ("Serve every client in a thread (or process) of its own, and let them run at once: a "
@@ -611,6 +691,127 @@ def concurrent_guessers(run):
                         "go on serving the others.")
         raise
     server.require_alive("after client R's connection was reset")
+    replies_back_up(server)
+
+
+BACKLOG = 50_000  # guesses ('1\n', 100 000 bytes) replies_back_up sends without reading a reply: their
+# replies (300 000 bytes) are more than the server's send buffer (SMALL_SEND_BUFFER) and P's receive
+# buffer (socket(7): 128 KiB by default, not grown while P does not read) can hold
+STILL = 0.3  # seconds the bytes the server has not read stay the same: it has stopped reading
+HELP_BACKED_UP = ("A client may send many guesses before it reads its replies: then its replies wait, and the "
+                  "server's send() for it cannot go on until the client reads. Only that client may wait: "
+                  "with threads (ThreadingTCPServer) its own thread waits. In a selectors or asyncio loop, "
+                  "never block on one client's send and never let a full buffer crash the loop: keep the "
+                  "unsent replies in that client's buffer, send them when its socket is writable "
+                  "(EVENT_WRITE; asyncio: await writer.drain()), and read its next lines meanwhile or later.")
+
+
+def waiting(client: Client) -> int | None:
+    """Bytes ``client`` sent that the server has not read: in the server's receive queue or still in the
+    client's send queue (ioctl SIOCOUTQ, tcp(7)); None when the server's side cannot be seen."""
+    unread = client.unread_by_server()
+    if unread is None or client.sock is None:
+        return None
+    outq = struct.unpack("i", fcntl.ioctl(client.sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+    return unread + outq
+
+
+def replies_back_up(server: Server) -> None:
+    """Spec points 3, 4 and 7: client P sends guesses without reading its replies, until they back up.
+
+    The server's send buffer is small (``start(small_buffers=True)``), so the
+    :data:`BACKLOG` guesses' replies fill it and P's receive buffer: a server
+    that reads on must keep the rest, one that stops reading P's lines (a thread
+    blocked in send() for P) must go on serving the others.  P sends as much of
+    its guesses as the server takes (until it takes nothing for :data:`STILL` s),
+    and waits until the server has read them all or stopped reading (the bytes
+    it has not read stay the same for :data:`STILL` s; where they cannot be seen,
+    P goes on at once).  Then client Q must be served, at the latest once P has
+    read its replies (a thread that sends P's reply while it holds the game's
+    lock keeps Q waiting until then: the spec does not say a client must read,
+    so this is not judged), the server must not stop, and P must get a reply
+    for every guess (lines that are not 'wrong' are line_framing's to judge).
+    """
+    p = server.client("P")
+    data = memoryview(b"1\n" * BACKLOG)
+    sent = 0  # bytes of data the server took
+    deadline = time.monotonic() + WAIT
+    with selectors.DefaultSelector() as sel:
+        sel.register(p.sock, selectors.EVENT_WRITE)
+        while sent < len(data) and sel.select(max(min(STILL, deadline - time.monotonic()), 0)):
+            try:
+                sent += p.sock.send(data[sent:])
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
+    last, since = waiting(p), time.monotonic()
+    while last and time.monotonic() - since < STILL and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = waiting(p)
+        if now != last:
+            last, since = now, time.monotonic()
+    if sent % 2:  # P stopped inside a line: send its newline, so that every guess is whole
+        tail = b"\n"
+    else:
+        tail = b""
+    guesses = (sent + len(tail)) // 2
+    server.transcript.add(p.name, f"sends {guesses} guesses '1\\n' without reading a reply "
+                                  f"({sent} bytes{'; the server stopped reading them' if last else ''})")
+    try:
+        q = server.client("Q")
+        q.send(b"8\n")
+    except Failure as failure:
+        server.require_alive(f"after client P sent {guesses} guesses and read none of its replies")
+        failure.help = HELP_BACKED_UP
+        raise
+    early = q.receive_line(timeout=WAIT)  # may wait for P: a thread that sends P's reply under the game's lock
+    got = bytearray()
+    deadline = time.monotonic() + WAIT  # moved on while replies come: a slow server is never cut short
+    with selectors.DefaultSelector() as sel:
+        sel.register(p.sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if tail else 0))
+        while len(got) < 6 * guesses and time.monotonic() < deadline:
+            for _key, events in sel.select(0.2):
+                if events & selectors.EVENT_WRITE and tail:
+                    try:
+                        tail = tail[p.sock.send(tail):]
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        tail = b""
+                    if not tail:
+                        sel.modify(p.sock, selectors.EVENT_READ)
+                if events & selectors.EVENT_READ:
+                    try:
+                        data = p.sock.recv(1 << 20)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        data = b""
+                    if not data:
+                        deadline = 0.0
+                        break
+                    got += data
+                    deadline = time.monotonic() + WAIT
+    replies = bytes(got).split(b"\n")
+    done = replies[:-1]
+    good = sum(1 for r in done if r == b"wrong")
+    p.server.transcript.add(p.name, f"receives {len(got)} bytes: {len(done)} lines, {good} of them 'wrong'",
+                            data=bytes(got[:64]))
+    server.require_alive(f"after client P sent {guesses} guesses and read none of its replies")
+    reply = early or q.receive_line(timeout=WAIT)
+    if reply != WRONG:
+        raise Failure(f"client Q guessed 8 while client P had sent {guesses} guesses without reading its "
+                      "replies, and did not get its reply, not even once P had read them all",
+                      expected=show(WRONG), actual=show(reply) if reply else "nothing", help=HELP_BACKED_UP)
+    # Lines that are not 'wrong' are line_framing's to judge (spec 3); here: no reply is lost.
+    if good == len(done) and (len(done) != guesses or replies[-1]):
+        actual = f"{len(done)} lines" + (f", then {show(replies[-1][:40])} with no newline" if replies[-1] else "")
+        raise Failure(f"client P sent {guesses} guesses '1' (the secret is 50) without reading its replies "
+                      f"until they backed up, then read them all, and did not get one 'wrong' for each",
+                      expected=f"{guesses} lines, each b'wrong\\n'", actual=actual, help=HELP_BACKED_UP)
+    p.close()
+    server.require_alive("after client P's replies backed up")
 
 
 @check("only one client hears 'right', even when several send the secret at once",
@@ -710,7 +911,17 @@ def random_secret(run):
                            "(random.randrange(100) and random.randint(0, 99) can give 0). Pick it once, "
                            "when the server starts.")
 
-    at_once(run, len(RANDOM_SEEDS), one)
+    draws: dict[str, list[tuple[str, int]]] = {mode: [] for mode in EXTREMES}
+
+    def any_start(k: int) -> None:
+        if k < len(RANDOM_SEEDS):
+            one(k)
+        else:  # one start with the lowest draws, one with the highest, beside the seeded ones
+            mode = EXTREMES[(k - len(RANDOM_SEEDS)) % 2]
+            name = f"{mode[0].upper()}1"
+            draws[mode].append((name, extreme_secret(run, mode, name)))
+
+    at_once(run, len(RANDOM_SEEDS) + len(EXTREMES), any_start)
     if len(set(secrets.values())) == 1:
         value = next(iter(secrets.values()))
         raise Failure(f"with no SECRET_NUMBER set, the secret was {value} in each of {len(secrets)} "
@@ -718,6 +929,66 @@ def random_secret(run):
                       actual=f"{value} every time",
                       help="Without SECRET_NUMBER, the secret is random.randint(1, 100): not a fixed "
                            "number (os.environ.get('SECRET_NUMBER', 42) fixes it).")
+    (low_name, low), (high_name, high) = draws["lowest"][0], draws["highest"][0]
+    if not low < high or (low, high) == (1, 100):
+        return  # randint(1, 100)'s ends, or a secret that does not follow the draws: nothing to judge
+
+    def confirm(k: int) -> None:
+        mode = EXTREMES[k % 2]
+        name = f"{mode[0].upper()}{k // 2 + 2}"
+        draws[mode].append((name, extreme_secret(run, mode, name)))
+
+    at_once(run, len(EXTREMES) * CONFIRM, confirm)
+    if any({value for _, value in draws[mode]} != {value} for mode, value in zip(EXTREMES, (low, high))):
+        return  # a secret drawn some other way (os.urandom, a random.Random() of its own): not judged
+    starts = CONFIRM + 1
+    never = ", ".join(part for part in (f"{'1' if low == 2 else f'1 to {low - 1}'}" if low > 1 else "",
+                                        f"{'100' if high == 99 else f'{high + 1} to 100'}" if high < 100 else "")
+                      if part)
+    raise Failure(f"with no SECRET_NUMBER set, the grader made every draw of random (and secrets) in your "
+                  f"server its lowest, then its highest, in {starts} starts each: with the lowest draws, "
+                  f"client {low_name} guessed 1, 2, ... and heard 'right' first for {low}; with the highest, "
+                  f"client {high_name} guessed 100, 99, ... and heard 'right' first for {high}",
+                  expected="right for 1 with the lowest draws and for 100 with the highest: "
+                           "random.randint(1, 100) gives 1, 2, ..., 100",
+                  actual=f"{low} and {high}: your secret is never {never}",
+                  help="random.randint(a, b) includes both ends: the secret is random.randint(1, 100). "
+                       "randint(1, 99) never gives 100, randint(2, 100) never gives 1, randint(1, 101) can give "
+                       "101, and random.randrange(1, 100) stops at 99 (randrange leaves out its end).")
+
+
+def extreme_secret(run, mode: str, name: str) -> int:
+    """The secret of a server started with every random draw at its ``mode`` ("lowest" or "highest").
+
+    Client ``name`` guesses 1, 2, ..., 100 (lowest) or 100, 99, ..., 1
+    (highest): a server that picks random.randint(1, 100) is found at the
+    first guess.  Raises Failure when a reply is neither 'wrong' nor 'right',
+    or when no number from 1 to 100 is right (a secret outside 1..100: never
+    so for a correct server, however it draws).
+    """
+    server = start(run, None, extreme=mode)
+    server.transcript.add("grader", f"started the server with every random draw at its {mode}: "
+                                    f"random.randint(1, 100) gives {1 if mode == 'lowest' else 100}")
+    client = server.client(name)
+    order = range(1, 101) if mode == "lowest" else range(100, 0, -1)
+    for number in order:
+        reply = guess(client, str(number), None)
+        if reply == RIGHT:
+            return number
+        if reply != WRONG:
+            raise Failure(f"client {name} guessed {number}, with no SECRET_NUMBER set, and got neither "
+                          "'wrong' nor 'right'", expected=show(WRONG) + " or " + show(RIGHT),
+                          actual=show(reply), help="Nobody has found the secret yet: every guess but the "
+                                                   "secret is wrong.")
+    raise Failure(f"with no SECRET_NUMBER set and every random draw in your server at its {mode} (the grader "
+                  f"made random.randint(1, 100) give {1 if mode == 'lowest' else 100}), client {name} guessed "
+                  "every number from 1 to 100 and each got 'wrong'", expected="one of 1, 2, ..., 100 is right",
+                  actual="all were wrong: the secret is outside 1..100",
+                  help="The secret is random.randint(1, 100): both ends included, nothing outside. "
+                       "random.randint(1, 101) can give 101, random.randrange(100) and random.randint(0, 99) "
+                       "can give 0.")
+
+
 
 
 # -- exploration: generated scenarios checked against the spec's model (issue 21) -------------------

@@ -51,7 +51,7 @@ import time
 from graders.checking.checks import Assignment, Failure
 from graders.sandbox import watch
 from graders.checking.harness import Client, Server, show
-from graders.sandbox import isolation_mode
+from graders.sandbox import FALLBACK_SITE, isolation_mode
 
 PORT = 12092
 WAIT = 10.0  # seconds a correct server gets for any reply (generous: it only delays a failing verdict)
@@ -389,10 +389,54 @@ def line_in_pieces(run):
     receive_all([(a, b.line, "B"), (b, data, "A")], help=PIECES_HELP)
 
 
+# long_strings' server: each connection it accepts gets a small send buffer (SO_SNDBUF, socket(7); Linux
+# doubles it), so that a 100 KB reply is more than the kernel takes at once, as on a real network (on
+# loopback it would take megabytes): a reply sent on a non-blocking socket with sendall() is cut short.
+SMALL_SEND_BUFFER = 4096
+SITE_DIR = "_grader_site"
+SMALL_BUFFERS = """\"\"\"Put here by the grader: small send buffers for the connections the server accepts.\"\"\"
+import socket as _socket
+
+_accept = _socket.socket.accept
+
+
+def _small_buffer_accept(self):
+    conn, address = _accept(self)
+    try:
+        conn.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, {size!r})
+    except OSError:
+        pass
+    return conn, address
+
+
+_socket.socket.accept = _small_buffer_accept
+"""
+
+
+def start_small_buffers(run) -> Server:
+    """Start the student's server (as ``run.start`` does) with a sitecustomize that makes every accepted
+    connection's send buffer :data:`SMALL_SEND_BUFFER` bytes (site: sitecustomize; socket(7): SO_SNDBUF).
+    Raises Failure like ``Run.start``."""
+    from graders.checking.checks import LISTEN_TIMEOUT
+    if run.cancelled.is_set():
+        raise Failure("the check ran out of time")
+    env = {"PYTHONPATH": SITE_DIR}
+    site_text = SMALL_BUFFERS.replace("{size!r}", repr(SMALL_SEND_BUFFER))
+    if isolation_mode() == "fallback":  # the fallback mode's own sitecustomize, which this one hides
+        env["PYTHONPATH"] += f":{FALLBACK_SITE}"
+        site_text += "\n" + (FALLBACK_SITE / "sitecustomize.py").read_text(encoding="utf-8")
+    server = Server(run.path, run.transcript, env=env)
+    run.servers.append(server)
+    site = server.workdir / SITE_DIR
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(site_text, encoding="utf-8")
+    return server.start(timeout=LISTEN_TIMEOUT, port=PORT)
+
+
 @check("swaps long lines (100 KB each, arriving in pieces)", depends="swaps", hidden=True, timeout=60,
        spec=2)
 def long_strings(run):
-    server = run.start()
+    server = start_small_buffers(run)
     a, b = server.client("A"), server.client("B")
     text_a = ("A" + "abcdefghij" * (LONG_BYTES // 10))[:LONG_BYTES]
     text_b = ("B" + "0123456789" * (LONG_BYTES // 10))[:LONG_BYTES]
@@ -400,7 +444,10 @@ def long_strings(run):
     a.line, b.line = data_a, data_b
     long_help = ("A 100 KB line comes in many pieces: read until b'\\n' with no size limit "
                  "(self.rfile.readline() with no argument; asyncio: start_server(..., limit=...) "
-                 "above the default 64 KiB).")
+                 "above the default 64 KiB). And it leaves in many pieces: the kernel takes a few KB at "
+                 "a time, so send it with sendall() on a blocking socket (on a non-blocking one, sendall() "
+                 "stops with BlockingIOError once the buffer is full; keep the rest and send it when "
+                 "the socket is writable).")
     try:
         for start, end in ((0, 20_000), (20_000, 70_000), (70_000, len(data_a))):  # both lines, piece by piece
             a.send(data_a[start:end])
