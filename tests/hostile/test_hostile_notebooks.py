@@ -6,12 +6,13 @@ cells, cells that redefine the grading helpers or patch socket/subprocess in the
 cells that attack the course itself from the kernel (the gradebook, other submissions).
 
 Tampering changes no grade: each submission must get the score of its untampered base
-(correct 10/10, wrong_answer 2/10), every grading must end as "graded", and the students graded
+(correct 10/10, wrong_answer its score in examples/clock/expected.json), every grading must end as "graded", and the students graded
 before or after an attacker keep their own scores.
 """
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from graders.course.paths import nbgrader
 from .conftest import REPO
 
 SAMPLES = REPO / "examples" / "submissions"
-FULL, WRONG = 10.0, 2.0
+FULL = 10.0
+WRONG = json.loads((REPO / "examples" / "clock" / "expected.json").read_text())["wrong_answer"]["score"]
 NOTEBOOK_LIMIT = 300  # seconds one autograde may take (a hung cell costs Execute.timeout, 60 s)
 
 KILL_KERNEL = "import os\nos._exit(1)"
