@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 
 from graders.assignments import secret_number
+from graders.checking import sites
 from graders.checking.checks import Run
 from graders.checking.harness import Server, Transcript
 
@@ -129,7 +130,7 @@ def test_servers_start_with_extreme_draws_and_small_buffers(tmp_path):
             draws, own_random, sndbuf = server.client("A").receive_line().decode().rsplit(" ", 2)
             seen[mode] = draws
             assert own_random == "True"
-            assert (int(sndbuf) <= 2 * secret_number.SMALL_SEND_BUFFER) == small
+            assert (int(sndbuf) <= 2 * sites.SMALL_SEND_BUFFER) == small
         finally:
             run.close()
     assert seen == {"lowest": str([1] * 7), "highest": str([100] * 7)}

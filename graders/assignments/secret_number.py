@@ -43,7 +43,7 @@ How the checks stay deterministic (see the report in issue 9):
   no smaller than the highest (101 - randint(1, 100)), the range is not judged;
 * a client whose replies back up (:func:`replies_back_up`, in
   concurrent_guessers): the server's accepted connections get a small send
-  buffer (:data:`SMALL_BUFFERS`), so that 50 000 unread replies surely fill it
+  buffer (graders.checking.sites.small_send_buffers), so that 50 000 unread replies surely fill it
   and the client's receive buffer; the client waits until the server has read
   its guesses or has stopped reading (its unread bytes, seen in the server's
   network namespace, stay the same), not a fixed time;
@@ -71,9 +71,10 @@ import termios
 import threading
 import time
 
+from graders.checking import sites
 from graders.checking.checks import Assignment, Failure
 from graders.checking.harness import Client, Server, show
-from graders.sandbox import FALLBACK_SITE, isolation_mode
+from graders.sandbox import isolation_mode
 
 PORT = 12093
 WAIT = 5.0  # seconds a correct server gets for any reply
@@ -112,7 +113,6 @@ DEFAULT_SEED = 3
 # per connection changes);  63: 57, 57, 38 (it changes even when one draw came at start-up);
 # 139: 1, 89 (randrange(100), randint(0, 99): 0, outside 1..100).
 RANDOM_SEEDS = ((23, 100), (63, 57), (139, 1))
-SITE_DIR = "_grader_site"
 HOLD = 0.3  # seconds one_winner's servers hold a reply holding 'right' before sending it
 
 HELP_STATE = ("Once a client has found the secret, every later guess gets b'secret found\\n'. Keep "
@@ -167,27 +167,6 @@ _random.SystemRandom._randbelow = lambda self, n: _below(n)  # secrets.randbelow
 _random.SystemRandom.random = lambda self: _FLOAT
 """
 EXTREMES = ("lowest", "highest")
-# concurrent_guessers' server: each connection it accepts gets a small send buffer (SO_SNDBUF, socket(7);
-# Linux doubles it), so that the replies of a client that does not read them back up after a few
-# thousand guesses (on loopback the kernel would otherwise let megabytes wait).
-SMALL_SEND_BUFFER = 4096
-SMALL_BUFFERS = """
-import socket as _socket
-
-_accept = _socket.socket.accept
-
-
-def _small_buffer_accept(self):
-    conn, address = _accept(self)
-    try:
-        conn.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, {size!r})
-    except OSError:
-        pass
-    return conn, address
-
-
-_socket.socket.accept = _small_buffer_accept
-"""
 CONFIRM = 2  # starts per extreme that must agree again before random_secret judges the range
 
 
@@ -201,7 +180,7 @@ def site_source(*, seed: int, hold_right: float | None = None, extreme: str | No
     With ``extreme`` ("lowest" or "highest", see :data:`EXTREME_DRAWS`), every
     draw of the random module and of secrets is the lowest or highest it can be.
     With ``small_buffers``, every connection the server accepts gets a send
-    buffer of :data:`SMALL_SEND_BUFFER` bytes (:data:`SMALL_BUFFERS`).
+    buffer of graders.checking.sites.SMALL_SEND_BUFFER bytes (graders.checking.sites.small_send_buffers).
     """
     lines = ['"""Put here by the grader: seeds random so that checks are repeatable."""',
              "import random", f"random.seed({seed})"]
@@ -209,37 +188,22 @@ def site_source(*, seed: int, hold_right: float | None = None, extreme: str | No
         lines.append(HOLD_RIGHT.replace("{hold!r}", repr(hold_right)))
     if extreme is not None:
         lines.append(EXTREME_DRAWS.replace("{lowest!r}", repr(extreme == "lowest")))
-    if small_buffers:
-        lines.append(SMALL_BUFFERS.replace("{size!r}", repr(SMALL_SEND_BUFFER)))
-    if isolation_mode() == "fallback":  # the fallback mode's own sitecustomize, which this one hides
-        lines.append((FALLBACK_SITE / "sitecustomize.py").read_text(encoding="utf-8"))
+    if small_buffers:  # concurrent_guessers: the replies of a client that does not read them back up
+        lines.append(sites.small_send_buffers())
     return "\n".join(lines) + "\n"
 
 
 def start(run, secret_value: int | None = None, *, seed: int = DEFAULT_SEED,
           hold_right: float | None = None, extreme: str | None = None, small_buffers: bool = False,
           timeout: float = START_WAIT) -> Server:
-    """Start the student's server (as ``run.start`` does) with a seeded random module.
+    """Start the student's server (as ``run.start`` does) with a seeded random module (its
+    sitecustomize: :func:`site_source`).
 
-    ``secret_value`` is put in SECRET_NUMBER (None: not set).  The sitecustomize
-    goes in the server's own work directory, found through a relative PYTHONPATH
-    (the server runs there).  Raises Failure like ``Run.start``.
+    ``secret_value`` is put in SECRET_NUMBER (None: not set).  Raises Failure like ``Run.start``.
     """
-    if run.cancelled.is_set():
-        raise Failure("the check ran out of time")
-    env = {"PYTHONPATH": SITE_DIR}
-    if isolation_mode() == "fallback":
-        env["PYTHONPATH"] += f":{FALLBACK_SITE}"
-    if secret_value is not None:
-        env["SECRET_NUMBER"] = str(secret_value)
-    server = Server(run.path, run.transcript, env=env)
-    run.servers.append(server)
-    site = server.workdir / SITE_DIR
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(site_source(seed=seed, hold_right=hold_right, extreme=extreme,
-                                                       small_buffers=small_buffers),
-                                           encoding="utf-8")
-    return server.start(timeout=timeout, port=PORT)
+    env = {} if secret_value is None else {"SECRET_NUMBER": str(secret_value)}
+    return run.start(timeout=timeout, env=env, site=site_source(seed=seed, hold_right=hold_right,
+                                                                extreme=extreme, small_buffers=small_buffers))
 
 
 def at_once(run, count: int, body) -> None:
@@ -695,7 +659,7 @@ def concurrent_guessers(run):
 
 
 BACKLOG = 50_000  # guesses ('1\n', 100 000 bytes) replies_back_up sends without reading a reply: their
-# replies (300 000 bytes) are more than the server's send buffer (SMALL_SEND_BUFFER) and P's receive
+# replies (300 000 bytes) are more than the server's send buffer (sites.SMALL_SEND_BUFFER) and P's receive
 # buffer (socket(7): 128 KiB by default, not grown while P does not read) can hold
 STILL = 0.3  # seconds the bytes the server has not read stay the same: it has stopped reading
 HELP_BACKED_UP = ("A client may send many guesses before it reads its replies: then its replies wait, and the "

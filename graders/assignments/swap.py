@@ -48,10 +48,11 @@ import socket
 import threading
 import time
 
+from graders.checking import sites
 from graders.checking.checks import Assignment, Failure
 from graders.sandbox import watch
 from graders.checking.harness import Client, Server, show
-from graders.sandbox import FALLBACK_SITE, isolation_mode
+from graders.sandbox import isolation_mode
 
 PORT = 12092
 WAIT = 10.0  # seconds a correct server gets for any reply (generous: it only delays a failing verdict)
@@ -389,48 +390,14 @@ def line_in_pieces(run):
     receive_all([(a, b.line, "B"), (b, data, "A")], help=PIECES_HELP)
 
 
-# long_strings' server: each connection it accepts gets a small send buffer (SO_SNDBUF, socket(7); Linux
-# doubles it), so that a 100 KB reply is more than the kernel takes at once, as on a real network (on
-# loopback it would take megabytes): a reply sent on a non-blocking socket with sendall() is cut short.
-SMALL_SEND_BUFFER = 4096
-SITE_DIR = "_grader_site"
-SMALL_BUFFERS = """\"\"\"Put here by the grader: small send buffers for the connections the server accepts.\"\"\"
-import socket as _socket
-
-_accept = _socket.socket.accept
-
-
-def _small_buffer_accept(self):
-    conn, address = _accept(self)
-    try:
-        conn.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, {size!r})
-    except OSError:
-        pass
-    return conn, address
-
-
-_socket.socket.accept = _small_buffer_accept
-"""
-
-
 def start_small_buffers(run) -> Server:
-    """Start the student's server (as ``run.start`` does) with a sitecustomize that makes every accepted
-    connection's send buffer :data:`SMALL_SEND_BUFFER` bytes (site: sitecustomize; socket(7): SO_SNDBUF).
-    Raises Failure like ``Run.start``."""
-    from graders.checking.checks import LISTEN_TIMEOUT
-    if run.cancelled.is_set():
-        raise Failure("the check ran out of time")
-    env = {"PYTHONPATH": SITE_DIR}
-    site_text = SMALL_BUFFERS.replace("{size!r}", repr(SMALL_SEND_BUFFER))
-    if isolation_mode() == "fallback":  # the fallback mode's own sitecustomize, which this one hides
-        env["PYTHONPATH"] += f":{FALLBACK_SITE}"
-        site_text += "\n" + (FALLBACK_SITE / "sitecustomize.py").read_text(encoding="utf-8")
-    server = Server(run.path, run.transcript, env=env)
-    run.servers.append(server)
-    site = server.workdir / SITE_DIR
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(site_text, encoding="utf-8")
-    return server.start(timeout=LISTEN_TIMEOUT, port=PORT)
+    """Start the student's server (as ``run.start`` does) with every accepted connection's send buffer
+    small (graders.checking.sites.small_send_buffers).  Raises Failure like ``Run.start``.
+
+    long_strings' server: a 100 KB reply is then more than the kernel takes at once, as on a real
+    network (on loopback it would take megabytes): a reply sent on a non-blocking socket with
+    sendall() is cut short."""
+    return run.start(site=sites.small_send_buffers())
 
 
 @check("swaps long lines (100 KB each, arriving in pieces)", depends="swaps", hidden=True, timeout=60,

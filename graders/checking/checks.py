@@ -107,17 +107,27 @@ class Run:
         self.servers: list = []
         self.cancelled = threading.Event()
 
-    def start(self, *, timeout: float = LISTEN_TIMEOUT, env: dict[str, str] | None = None):
+    def start(self, *, timeout: float = LISTEN_TIMEOUT, env: dict[str, str] | None = None,
+              site: str | None = None):
         """Start the student's server and wait until it listens (a :class:`~graders.checking.harness.Server`).
 
         ``env`` adds environment variables (e.g. a fixed secret, for deterministic checks).
+        ``site`` is Python code run before the server's own, as its ``sitecustomize``
+        (graders.checking.sites: small send buffers, forced random draws).
         Raises Failure when it crashes or does not listen within ``timeout`` seconds.
         """
+        from graders.checking import sites
         from graders.checking.harness import Server
         if self.cancelled.is_set():
             raise Failure("the check ran out of time")
+        if site is not None:
+            env = {**(env or {}), "PYTHONPATH": sites.python_path()}
         server = Server(self.path, self.transcript, env=env)
         self.servers.append(server)
+        if site is not None:
+            folder = server.workdir / sites.SITE_DIR
+            folder.mkdir()
+            (folder / "sitecustomize.py").write_text(sites.with_fallback(site), encoding="utf-8")
         return server.start(timeout=timeout, port=self.assignment.port)
 
     def server_output(self, *, settle: float = 0.0) -> str:
