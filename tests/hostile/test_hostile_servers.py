@@ -39,13 +39,23 @@ NO_START = {name: ("fail" if name == "starts" else "skip") for name in CHECKS}
 NO_ANSWER = {name: {"starts": "pass", "uses_port": "pass", "answers_question": "fail", "explore": "fail"}.get(name, "skip")
              for name in CHECKS}
 ANY = None  # any verdict, as long as no check is in "error"
+# Fair partial credit (issue 21): an answer in the wrong form lets the checks that depend on it run.
+# writes_forever sends ctime() texts without end from the moment a client connects: answers come
+# (several and silent clients are served), but before the question, never closed, not one per client.
+WRITES_FOREVER = {**FULL, "answers_question": "fail", "closes_connection": "fail",
+                  "waits_for_whole_question": "fail", "time_when_asked": "fail", "question_per_client": "fail",
+                  "explore": "fail"}
+# non_utf8 answers one recv(25) with 24 bytes that are not a time: its single recv() is seen too, and
+# the time it answered cannot be judged.
+NON_UTF8 = {**FULL, "answers_question": "fail", "waits_for_whole_question": "fail", "time_when_asked": "skip",
+            "question_per_client": "fail", "explore": "fail"}
 
 CASES = {
     "loop_before_bind": NO_START,
     "never_binds": NO_START,
     "binds_never_accepts": NO_ANSWER,
     "reads_forever": NO_ANSWER,
-    "writes_forever": NO_ANSWER,
+    "writes_forever": WRITES_FOREVER,
     "floods_output": FULL,
     "memory_bomb": NO_ANSWER,
     "memory_bomb_forks": NO_ANSWER,
@@ -54,7 +64,7 @@ CASES = {
     "ignores_signals": FULL,
     "binds_all": FULL,
     "closes_at_once": NO_ANSWER,
-    "non_utf8": NO_ANSWER,
+    "non_utf8": NON_UTF8,
     "tampers_files": FULL,
     "reads_secrets": FULL,
     "egress": FULL,
