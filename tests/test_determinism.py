@@ -12,9 +12,9 @@ processes saturate the CPU (each ends by itself after a bounded time, and is kil
 tests/test_examples.py grades the same corpus against the same expected.json, 4 at once, and
 tests/test_mutants.py grades the much larger mutation corpus six at once on two cores, every correct
 server three times; ``make soak`` runs the full 20 of each kind).
-Measured on 2 CPUs with the 30-case corpus (4 assignments), 2 jobs: about 47 s a round idle
-and 71 s with the CPU saturated, so 20 rounds of each take about 40 minutes in all;
-GRADERS_DETERMINISM_RUNS=3 takes about 6.
+Measured on 2 CPUs with the 30-case corpus (4 assignments, the explore check included), 2 jobs,
+beside another test run: about 75 s a round idle and 88 s with the CPU saturated, so 20 rounds
+of each take about 55 minutes in all; GRADERS_DETERMINISM_RUNS=3 takes about 8.
 """
 from __future__ import annotations
 
