@@ -257,7 +257,7 @@ def exact_replies(server: Server) -> Server:
     reply it spells.  A reply with no newline cannot be told from the next
     one: every check fails on it (read_reply).
     """
-    server.exact_replies = True
+    server.exact = True
     return server
 
 
@@ -271,7 +271,7 @@ def loose(reply: bytes) -> bytes:
 def as_read(client: Client, reply: bytes) -> bytes:
     """``reply`` as ``client``'s check reads it: as it is in a check of the exact replies
     (:func:`exact_replies`), else :func:`loose`."""
-    return reply if getattr(client.server, "exact_replies", False) else loose(reply)
+    return reply if client.server.exact else loose(reply)
 
 
 def read_reply(client: Client, what: str, expected: str = "one line") -> bytes:

@@ -114,7 +114,7 @@ def exact_pages(server):
     secret, the shared state, decoding...), so :func:`guess_page` does not
     require the guessed word on the page; wrong_guess and escapes_html judge it.
     """
-    server.exact_pages = True
+    server.exact = True
     return server
 
 
@@ -138,7 +138,7 @@ def guess_page(server, name: str, target: str, phrase: str, *, word: str | None 
                       + excerpt(response),
                       help=help or (HELP_STATE if phrase == FOUND else
                                     HELP_SECRET if phrase == WRONG and RIGHT in found else HELP_WORD))
-    if word is not None and phrase != FOUND and getattr(server, "exact_pages", False):
+    if word is not None and phrase != FOUND and server.exact:
         if html.escape(word).lower() not in response.text.lower():
             raise Failure(f"the page for GET {target} does not show the guessed word {word!r}", at=name,
                           expected=f"a page containing {html.escape(word)!r}", actual=excerpt(response),

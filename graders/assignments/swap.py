@@ -120,7 +120,7 @@ def exact_lines(server: Server) -> Server:
     a line that lacks only its final newline counts as the partner's line; the
     checks of the exact bytes (swaps, exact_bytes) judge the newline.
     """
-    server.exact_lines = True
+    server.exact = True
     return server
 
 
@@ -128,7 +128,7 @@ def tolerated(client: Client, got: bytes, expected: bytes) -> bytes:
     """``got``, or ``expected`` when ``client``'s check reads tolerantly and ``got`` is ``expected``
     without its final newline (the server sent the line and no newline, then closed or went quiet)."""
     if not got or not expected.endswith(b"\n") or got != expected[:-1] \
-            or getattr(client.server, "exact_lines", False):
+            or client.server.exact:
         return got
     client.server.transcript.add("grader", f"client {client.name}'s line came without its newline: "
                                  f"taken as the partner's line here (\"swaps the lines of two clients\" "

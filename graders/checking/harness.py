@@ -132,6 +132,9 @@ class Server:
         self.start_seconds = 0.0
         self.listen_seconds = 0.0
         self.clients: list[Client] = []
+        # Fair partial credit (issue 21): True when the check that started this server judges the
+        # exact form of its replies; other checks read them tolerantly (each assignment says how).
+        self.exact = False
 
     def start(self, *, timeout: float = 20.0, port: int | None = None) -> "Server":
         """Start the server and wait until it listens on a TCP port.
