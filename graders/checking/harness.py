@@ -192,6 +192,23 @@ class Server:
             raise Failure(f"your server stopped (exit status {self.sandbox.exit_code}) {doing}",
                           help=crash_help(self.output(settle=1.0)))
 
+    def address_not_to_blame(self, port: int, doing: str) -> bool:
+        """After a client failed to connect to 127.0.0.1 ``port``: was the address right all the same?
+
+        True (and the transcript says why) when the server was seen listening on 0.0.0.0 or
+        127.0.0.1 at ``port``: then the failure is the server's (it stopped, or does not accept),
+        and the checks of what it does judge that, not the check of its address.  Raises
+        Failure (the crash, with its hint) when it has exited without such an address; False
+        when it runs without one (then the address is to blame: ``::1``, a host name's address).
+        """
+        if any(host in ("0.0.0.0", "127.0.0.1") for host, p in self.sandbox.listening if p == port):
+            state = "accepts no connection" if self.alive() else f"stopped (exit status {self.sandbox.exit_code})"
+            self.transcript.add("grader", f"the server listens at 127.0.0.1 port {port} but {state} "
+                                          f"{doing}: the checks of what it does judge that")
+            return True
+        self.require_alive(doing)
+        return False
+
     def close(self) -> None:
         for client in self.clients:
             client.close(quiet=True)

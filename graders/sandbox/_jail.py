@@ -430,7 +430,10 @@ class Jail:
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_read, 4096)
                     continue
-                data = self.control.recv(65536)
+                try:
+                    data = self.control.recv(65536)
+                except ConnectionResetError:  # the grader closed with our reports unread
+                    data = b""
                 if not data:
                     return  # the grader has gone: so do we, and all we started
                 self.inbox += data
