@@ -183,3 +183,37 @@ def test_guarantees_are_reported():
     assert set(found) >= {"private_network", "process_limit", "everything_killed_at_end"}
     if sys.platform.startswith("linux") and sandbox.isolation_mode() == "namespaces":
         assert found["private_network"] and found["everything_killed_at_end"]
+
+
+ECHO_ONCE = '''
+    import socket
+    server = socket.create_server(("127.0.0.1", 12091))
+    while True:
+        conn, _ = server.accept()
+        data = conn.recv(100)
+        try:
+            conn.sendall(data)
+        except OSError:
+            pass
+        conn.close()
+'''
+
+
+@pytest.mark.skipif(not sandbox.cgroup_support(), reason="no cgroups here: a server cannot be held up")
+def test_a_held_server_reads_nothing_until_it_runs_again(tmp_path):
+    """graders.sandbox.watch.hold: the freezer stops every process of the server (no signal) and lets it go."""
+    from graders.sandbox import watch
+    path = tmp_path / "server.py"
+    path.write_text(textwrap.dedent(ECHO_ONCE), encoding="utf-8")
+    with Server(path, Transcript()) as server:
+        server.start(port=12091)
+        client = server.client("A")
+        with watch.hold(server) as frozen:
+            assert frozen
+            states = {open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+                      for pid in watch.server_pids(server)}
+            assert states <= {"D"}, states  # frozen tasks sleep uninterruptibly in the freezer
+            client.send(b"held")
+            assert not wait_until(lambda: client.unread_by_server() == 0, 0.3)
+        assert client.receive(4, timeout=5.0) == b"held"  # it ran again, and found the bytes
+        assert server.alive()

@@ -41,7 +41,10 @@ the Model API: connect/send/fin/reset/received in, waiting/due/judge out).
 * A :class:`Scenario` is a list of :class:`Step` s: ``connect``, ``send`` (a
   piece of bytes), ``pause`` (seconds, or :data:`TICK`: until the clock's next
   whole second), ``fin`` (shut down the sending side: a clean hang-up),
-  ``reset`` (close with SO_LINGER 0: a reset).  Each scenario runs against a
+  ``reset`` (close with SO_LINGER 0: a reset), ``held`` (sends, FINs and
+  resets done while the server is held up, its processes frozen:
+  graders.sandbox.watch.hold; so a reset can reach it before it replies to
+  the request that came just before, as on a loaded machine).  Each scenario runs against a
   fresh server, so a counterexample is a whole history from the server's start
   and replays the same.
 * After every step that gives the server input, the explorer waits until the
@@ -68,6 +71,7 @@ the wall time and CPU per submission; ``python -m graders check A FILE
 from __future__ import annotations
 
 import calendar
+import contextlib
 import hashlib
 import os
 import random
@@ -112,10 +116,11 @@ UNREAD_GRACE = 1.0  # seconds a server gets to read every byte before "asleep" i
 class Step:
     """One thing a client does (or time passing)."""
 
-    kind: str  # connect, send, pause, fin, reset
+    kind: str  # connect, send, pause, fin, reset, held
     client: str = ""
     data: bytes = b""
     seconds: float = 0.0
+    steps: tuple["Step", ...] = ()  # held: the sends, FINs and resets done while the server is held up
 
     @staticmethod
     def connect(client: str) -> "Step":
@@ -137,7 +142,21 @@ class Step:
     def reset(client: str) -> "Step":
         return Step("reset", client)
 
+    @staticmethod
+    def held(*steps: "Step") -> "Step":
+        """``steps`` (send, fin, reset) done while the server is held up (graders.sandbox.watch.hold):
+        it finds them all at once when it runs again, in the order they were done.
+
+        The model hears of them at once too, and may take them in another order: first the
+        FINs and resets of clients that send nothing in the group (a server may see a hang-up
+        before another client's bytes), then the rest in order.
+        """
+        return Step("held", steps=tuple(steps))
+
     def describe(self) -> str:
+        if self.kind == "held":
+            return ("while the server is held up (not running): "
+                    + "; ".join(step.describe() for step in self.steps) + "; then it runs again")
         if self.kind == "pause":
             return "pause until the next whole second" if self.seconds == TICK else f"pause {self.seconds:g} s"
         if self.kind == "send":
@@ -322,6 +341,8 @@ class Runner:
                 time.sleep(step.seconds)  # the spec allows a client to pause this long
                 self.transcript.add("grader", f"paused {step.seconds:g} s")
             return None
+        if step.kind == "held":
+            return self.held(step, now)
         if step.kind == "connect":
             client = Client(self.server, step.client)
             self.server.clients.append(client)
@@ -355,6 +376,42 @@ class Runner:
         elif step.kind == "reset":
             client.abort()
             self.model.reset(step.client, now)
+        return None
+
+    def held(self, step: Step, now: float) -> Violation | None:
+        """Do ``step.steps`` while the server is held up; then tell the model (see :meth:`Step.held`)."""
+        done, refused = [], None
+        with watch.hold(self.server) as frozen:
+            self.transcript.add("grader", "holds the server up (its processes frozen)" if frozen else
+                                "cannot hold the server up here: the steps run as usual")
+            for inner in step.steps:
+                client = self.clients[inner.client]
+                if client.sock is None or client.peer_closed:
+                    continue
+                if inner.kind == "send":
+                    try:
+                        client.send(inner.data)
+                    except Failure:
+                        client.peer_closed, refused = True, inner.client
+                        continue
+                elif inner.kind == "fin":
+                    with contextlib.suppress(OSError):
+                        client.sock.shutdown(socket.SHUT_WR)
+                    client._log("shuts down its sending side (FIN)")
+                elif inner.kind == "reset":
+                    client.abort()
+                done.append(inner)
+        if frozen:
+            self.transcript.add("grader", "lets the server run again")
+        senders = {inner.client for inner in done if inner.kind == "send"}
+        first = [inner for inner in done if inner.kind != "send" and inner.client not in senders]
+        for inner in first + [inner for inner in done if inner not in first]:
+            {"send": lambda i: self.model.send(i.client, i.data, now),
+             "fin": lambda i: self.model.fin(i.client, now),
+             "reset": lambda i: self.model.reset(i.client, now)}[inner.kind](inner)
+        if refused is not None:
+            self.model.received(refused, b"", True, time.time())
+            return self.model.judge(refused, idle=False)
         return None
 
     def live(self) -> list[tuple[str, Client]]:

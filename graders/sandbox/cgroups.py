@@ -46,12 +46,14 @@ def cgroup_support() -> str:
 
 
 class Cgroup:
-    """A pids + memory cgroup for one sandbox (removed by :meth:`remove`)."""
+    """A pids + memory cgroup for one sandbox (removed by :meth:`remove`); on cgroup v1 also a
+    freezer cgroup where the machine has one (:meth:`freeze`)."""
 
     def __init__(self, name: str, limits) -> None:
         """``limits``: a :class:`graders.sandbox.isolation.Limits` (its ``processes`` and ``memory_bytes``)."""
         self.version = cgroup_support()
         self.dirs: list[Path] = []
+        self.freezer: Path | None = None  # the directory whose freezer.state (v1) or cgroup.freeze (v2) we write
         if self.version == "v1":
             pids = CGROUP_V1 / "pids" / CGROUP_PARENT / name
             memory = CGROUP_V1 / "memory" / CGROUP_PARENT / name
@@ -63,6 +65,12 @@ class Cgroup:
             (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
             with contextlib.suppress(OSError):
                 (memory / "memory.memsw.limit_in_bytes").write_text(str(limits.memory_bytes))
+            freezer = CGROUP_V1 / "freezer" / CGROUP_PARENT / name
+            if (CGROUP_V1 / "freezer" / "cgroup.procs").exists():
+                with contextlib.suppress(OSError):
+                    freezer.mkdir(parents=True)
+                    self.dirs.append(freezer)
+                    self.freezer = freezer
         elif self.version == "v2":
             group = CGROUP_V1 / CGROUP_PARENT / name
             group.mkdir()
@@ -71,15 +79,57 @@ class Cgroup:
             with contextlib.suppress(OSError):
                 (group / "memory.max").write_text(str(limits.memory_bytes))
                 (group / "memory.swap.max").write_text("0")
+            if (group / "cgroup.freeze").exists():
+                self.freezer = group
 
     @property
     def procs_files(self) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
+    def freeze(self, timeout: float = 2.0) -> bool:
+        """Freeze every member until :meth:`thaw`; True once the kernel says they are all frozen.
+
+        The cgroup freezer (Linux's cgroup-v1/freezer-subsystem.rst; cgroup-v2.rst, "cgroup.freeze")
+        stops the processes without a signal: unlike SIGSTOP, a parent gets no SIGCHLD and the
+        server cannot tell.  The kernel still takes what arrives on its sockets.  False (nothing
+        frozen) where there is no freezer, or the members did not all freeze within ``timeout`` s.
+        """
+        if self.freezer is None:
+            return False
+        deadline = time.monotonic() + timeout
+        try:
+            if self.version == "v1":
+                (self.freezer / "freezer.state").write_text("FROZEN")
+                frozen = lambda: (self.freezer / "freezer.state").read_text().strip() == "FROZEN"  # noqa: E731
+            else:
+                (self.freezer / "cgroup.freeze").write_text("1")
+                frozen = lambda: "frozen 1" in (self.freezer / "cgroup.events").read_text()  # noqa: E731
+            while not frozen():
+                if time.monotonic() > deadline:
+                    self.thaw()
+                    return False
+                time.sleep(0.001)
+        except OSError:
+            self.thaw()
+            return False
+        return True
+
+    def thaw(self) -> None:
+        """Let the members run again after :meth:`freeze` (harmless when not frozen)."""
+        if self.freezer is None:
+            return
+        with contextlib.suppress(OSError):
+            if self.version == "v1":
+                (self.freezer / "freezer.state").write_text("THAWED")
+            else:
+                (self.freezer / "cgroup.freeze").write_text("0")
+
     def kill(self) -> None:
         """SIGKILL the group's members, each through a pidfd opened while it was still a member: a
         pid read from ``cgroup.procs`` whose process exits at once may be another process's by the
-        time it is signalled (without pidfds, Linux before 5.3: by pid)."""
+        time it is signalled (without pidfds, Linux before 5.3: by pid).  A frozen group is thawed
+        first (on cgroup v1 a frozen process does not die until it is thawed)."""
+        self.thaw()
         pids = self.pids()
         if not hasattr(os, "pidfd_open"):
             for pid in pids:

@@ -44,6 +44,7 @@ Sources: proc(5) (``/proc/net/tcp``, ``/proc/PID/task``, ``stat``,
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -194,6 +195,26 @@ def server_pids(server) -> list[int] | None:
         return sorted(p.pid for p in root.children(recursive=True)) if root is not None else []
     except psutil.Error:
         return []
+
+
+@contextlib.contextmanager
+def hold(server, timeout: float = 2.0):
+    """Hold the student's server up for the ``with`` block: every process of it frozen, then thawed.
+
+    It models a machine that has not yet scheduled the server: what clients do meanwhile
+    (a request and then a reset, a line and another client's reset) reaches its sockets
+    all together, and the server finds it all when it runs again, as it can on a loaded
+    machine.  The sandbox's cgroup freezer (:meth:`graders.sandbox.cgroups.Cgroup.freeze`;
+    no signal, so no SIGCHLD either).  Yields True when the server was frozen; False where
+    it cannot be (no freezer: the fallback mode, another OS): the block runs all the same.
+    """
+    cgroup = getattr(server.sandbox, "cgroup", None)
+    frozen = cgroup is not None and cgroup.freeze(timeout)
+    try:
+        yield frozen
+    finally:
+        if frozen:
+            cgroup.thaw()
 
 
 def threads(pids: list[int], *, output_throttled: bool = False) -> dict[int, int] | None:

@@ -12,7 +12,8 @@ module docstring whose first line says what the student did, ending in headers::
 
 The check of generated scenarios (``explore``, graders.checking.explore) is not named in
 ``fails``: it must reject every mutant of the spec points it declares, unless an
-``explore: missed: WHY`` header says why it cannot (tests/test_mutants.py).
+``explore: missed: WHY`` header says why it cannot (tests/test_mutants.py).  A mutant
+that only the explorer rejects says ``fails: explore``: every scripted check passes it.
 
 A mutant is rejected correctly when the checks whose status is "fail" are
 exactly its ``fails`` (the others pass or are skipped) and the first of them
@@ -131,8 +132,9 @@ def problems(case: Case, report: Report) -> list[str]:
     # The explorer (graders.checking.explore) may reject a mutant too, whatever check it names;
     # tests/test_explore.py holds it to its own account.
     failed = {r.name for r in report.results if r.status == "fail" and r.name not in EXPLORERS}
-    if failed != set(case.fails):
-        missing, extra = sorted(set(case.fails) - failed), sorted(failed - set(case.fails))
+    scripted = {name for name in case.fails if name not in EXPLORERS}  # `fails: explore`: no scripted check
+    if failed != scripted:
+        missing, extra = sorted(scripted - failed), sorted(failed - scripted)
         if missing:
             found.append(f"should fail but did not: {', '.join(missing)} "
                          f"({', '.join(report.result(n).status for n in missing)})")

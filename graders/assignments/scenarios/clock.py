@@ -5,7 +5,9 @@ allows ("a second or two") before or between them, among them a wait for the clo
 whole second (so a time taken too early shows); how a client leaves (it asks and reads the
 answer, shuts down its sending side after the question, hangs up with a FIN or a reset
 before or in the middle of it); rounds of one to three clients whose steps interleave in
-any order; then up to eight more clients one after another (a server that stops after N).
+any order; then up to eight more clients one after another (a server that stops after N);
+then, in every scenario, a client whose question and reset reach a server held up (so that
+the answer goes to a client gone: graders.sandbox.watch.hold) and one more client.
 The environment is fixed: TZ=UTC+05:30 (the spec's point 3 is about local time).
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ from graders.assignments.models.clock import QUESTION, SERVER_ENV, TZ_OFFSET, Cl
 PAUSES = (0.0, 0.0, 0.2, 1.0, TICK)  # seconds before a piece; TICK: until the next whole second
 PAUSE_BUDGET = 2.5  # seconds of pauses per scenario at most (later pauses are dropped): the wall-time budget
 LEAVES = ("ask", "fin_after", "reset_midway", "fin_midway", "silent_fin", "silent_reset")
-NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # more than a scenario can use
 
 
 @st.composite
@@ -85,7 +87,16 @@ def scenarios(draw) -> Scenario:
     for _ in range(draw(st.integers(0, 8))):
         name = next(names)
         steps += [Step.connect(name), Step.send(name, QUESTION)]
-    return Scenario(tuple(within_budget(steps, PAUSE_BUDGET)))
+    return Scenario(tuple(within_budget(steps, PAUSE_BUDGET) + held_reset(names)))
+
+
+def held_reset(names) -> list[Step]:
+    """The epilogue of every scenario (drawn from nothing, so the drawn part is what it was without it):
+    a client's question and its reset reach a server held up (graders.sandbox.watch.hold), so the
+    answer goes to a client gone; then one more client asks (point 4: it goes on serving)."""
+    gone, last = next(names), next(names)
+    return [Step.connect(gone), Step.held(Step.send(gone, QUESTION), Step.reset(gone)),
+            Step.connect(last), Step.send(last, QUESTION)]
 
 
 EXPLORER = Explorer(model=lambda scenario: ClockModel(TZ_OFFSET), scenarios=scenarios(), env=SERVER_ENV,

@@ -8,7 +8,9 @@ sending side or resets after its line, while it waits; it hangs up with a FIN or
 before its line or in the middle of it); rounds of one to four clients whose steps
 interleave in any order (so lines arrive in another order than connections), with up to
 five silent clients connected all along (a pool of threads they exhaust); then up to three
-pairs one after another.  No environment variable: the spec reads none.
+pairs one after another; then, in every scenario, a waiting client that resets just as a
+partner's line arrives, while the server is held up, and two more lines.  No environment
+variable: the spec reads none.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ PAUSES = (0.0, 0.0, 0.0, 0.2, 2.0)  # 2 s: a lone client waits longer than any s
 PAUSE_BUDGET = 2.0  # seconds of pauses per scenario at most
 LEAVES = ("wait", "wait", "fin_waiting", "reset_waiting", "silent_fin", "silent_reset", "fin_midway",
           "reset_midway")
-NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # more than a scenario can use
 
 
 @st.composite
@@ -100,7 +102,18 @@ def scenarios(draw) -> Scenario:
     for _ in range(draw(st.integers(0, 3))):
         a, b = next(names), next(names)
         steps += [Step.connect(a), Step.connect(b), Step.send(a, b"left\n"), Step.send(b, b"right\n")]
-    return Scenario(tuple(first + within_budget(steps, PAUSE_BUDGET)))
+    return Scenario(tuple(first + within_budget(steps, PAUSE_BUDGET) + ghost_held(names)))
+
+
+def ghost_held(names) -> list[Step]:
+    """The epilogue of every scenario (drawn from nothing, so the drawn part is what it was without it):
+    a client waits; a second client's line and the first one's reset reach a server held up
+    (graders.sandbox.watch.hold), so the server may send the line to a client gone (point 6); then
+    two more lines."""
+    a, b, c, d = (next(names) for _ in range(4))
+    return [Step.connect(a), Step.send(a, b"first\n"), Step.connect(b),
+            Step.held(Step.send(b, b"second\n"), Step.reset(a)),
+            Step.connect(c), Step.send(c, b"third\n"), Step.connect(d), Step.send(d, b"fourth\n")]
 
 
 EXPLORER = Explorer(model=lambda scenario: SwapModel(), scenarios=scenarios(), serve_point=5,

@@ -31,6 +31,8 @@ def drop(conn):
 
 def readable(conn):
     global waiting
+    if conn.fileno() == -1:
+        return  # closed by finish() earlier in this round of select(): its event is stale
     try:
         chunk = conn.recv(65536)
     except OSError:
