@@ -386,7 +386,7 @@ class Runner:
                                 "cannot hold the server up here: the steps run as usual")
             for inner in step.steps:
                 client = self.clients[inner.client]
-                if client.sock is None or client.peer_closed:
+                if client.sock is None or inner.kind == "send" and client.peer_closed:
                     continue
                 if inner.kind == "send":
                     try:
@@ -406,9 +406,12 @@ class Runner:
         senders = {inner.client for inner in done if inner.kind == "send"}
         first = [inner for inner in done if inner.kind != "send" and inner.client not in senders]
         for inner in first + [inner for inner in done if inner not in first]:
-            {"send": lambda i: self.model.send(i.client, i.data, now),
-             "fin": lambda i: self.model.fin(i.client, now),
-             "reset": lambda i: self.model.reset(i.client, now)}[inner.kind](inner)
+            if inner.kind == "send":
+                self.model.send(inner.client, inner.data, now)
+            elif inner.kind == "fin":
+                self.model.fin(inner.client, now)
+            else:
+                self.model.reset(inner.client, now)
         if refused is not None:
             self.model.received(refused, b"", True, time.time())
             return self.model.judge(refused, idle=False)
