@@ -362,3 +362,16 @@ def test_the_clock_model_and_checks_agree_on_the_question_and_the_time_zone():
     from graders.assignments.models import clock as model
     assert (model.QUESTION, model.TZ, model.TZ_OFFSET, model.SERVER_ENV) == \
         (clock.QUESTION, clock.TZ, clock.TZ_OFFSET, clock.SERVER_ENV)
+
+
+@pytest.mark.parametrize("leave", ["fin", "reset"])
+def test_swap_the_ghost_s_line_may_come_after_a_look_that_found_nothing(leave):
+    """Judged idle before the server's thread woke for B's line (a loaded machine), B has nothing yet:
+    both choices stay open, and A's line coming later is still right (a false fail, found under load)."""
+    model = swap_model(("connect", "A"), ("send", "A", b"a\n"), (leave, "A"), ("connect", "B"), ("send", "B", b"b\n"))
+    assert point(model, "B", True) is None
+    model.received("B", b"a\n", True, T)
+    assert point(model, "B", True) is None
+    partial = swap_model(("connect", "A"), ("send", "A", b"aa\n"), (leave, "A"), ("connect", "B"),
+                         ("send", "B", b"b\n"), ("got", "B", b"a", False))
+    assert point(partial, "B", True) is not None  # a piece of the ghost's line, and the server idle: wrong

@@ -121,6 +121,11 @@ class SwapModel(Model):
             return False
         if conn.closed:
             return conn.got == expected
+        if not conn.got and self.connections[partner].gone:
+            # Paired with a client that hung up while it waited: the other choice (it was forgotten)
+            # says nothing comes, so nothing yet says nothing about this one.  The server may still be
+            # on its way (its thread not yet woken for this client's line, on a loaded machine).
+            return True
         return not idle  # once idle, the whole line and the end of the stream must be in
 
     def judge(self, name: str, *, idle: bool) -> Violation | None:
