@@ -1,8 +1,9 @@
 """Per-sandbox pids + memory cgroups (v1 or v2), where this machine lets us make them.
 
 A :class:`Cgroup` holds every process of one sandbox (or one notebook kernel): its
-``pids.max`` and memory limit cover all of them together, and :meth:`Cgroup.remove`
-kills whatever is left in it.  See docs/isolation.md.
+``pids.max`` and memory limit cover all of them together, :meth:`Cgroup.freeze` holds
+them all up for a moment (the explorer's held steps: graders.sandbox.watch.hold), and
+:meth:`Cgroup.remove` kills whatever is left in it.  See docs/isolation.md.
 """
 
 from __future__ import annotations
