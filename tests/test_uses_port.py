@@ -74,9 +74,8 @@ def test_the_address_is_judged_by_where_the_server_listened(host, blamed, tmp_pa
             assert "stopped (exit status 3) while A connected" in server.transcript.render()[-1]
 
 
-def test_a_server_on_ipv6_loopback_only_is_told_its_address():
+def test_a_server_on_ipv6_loopback_only_is_told_its_address(tmp_path):
     """The other side: a server at ::1 only is unreachable at 127.0.0.1, and told so."""
-    from pathlib import Path
     source = '''
         import socket
         server = socket.socket(socket.AF_INET6)
@@ -87,11 +86,9 @@ def test_a_server_on_ipv6_loopback_only_is_told_its_address():
             conn, _ = server.accept()
             conn.close()
     '''
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "server.py"
-        path.write_text(textwrap.dedent(source), encoding="utf-8")
-        report = run_checks(assignments.get("clock"), path, only=["uses_port"])
+    path = tmp_path / "server.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    report = run_checks(assignments.get("clock"), path, only=["uses_port"])
     result = report.result("uses_port")
     assert result.status == "fail", report.render(transcripts="all")
     assert "::1" in result.rationale

@@ -165,6 +165,16 @@ class Step:
                 "reset": "{} resets the connection"}[self.kind].format(self.client)
 
 
+def reset_while_held(names, request: bytes, then: bytes) -> list[Step]:
+    """An epilogue for a scenario (it draws nothing, so the drawn part stays what it was without it):
+    a client's whole ``request`` and its reset reach a server held up (graders.sandbox.watch.hold), so
+    the reply goes to a client gone; then the next client sends ``then`` (the server must go on).
+    ``names``: the scenario's iterator of client names."""
+    gone, last = next(names), next(names)
+    return [Step.connect(gone), Step.held(Step.send(gone, request), Step.reset(gone)),
+            Step.connect(last), Step.send(last, then)]
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A client choreography: steps in order, and environment variables for the server."""

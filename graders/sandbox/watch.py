@@ -208,7 +208,7 @@ def hold(server, timeout: float = 2.0):
     no signal, so no SIGCHLD either).  Yields True when the server was frozen; False where
     it cannot be (no freezer: the fallback mode, another OS): the block runs all the same.
     """
-    cgroup = getattr(server.sandbox, "cgroup", None)
+    cgroup = server.sandbox.cgroup
     frozen = cgroup is not None and cgroup.freeze(timeout)
     try:
         yield frozen

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from graders.checking.explore import TICK, Explorer, Scenario, Step
+from graders.checking.explore import TICK, Explorer, Scenario, Step, reset_while_held
 from graders.assignments.models.clock import QUESTION, SERVER_ENV, TZ_OFFSET, ClockModel
 
 PAUSES = (0.0, 0.0, 0.2, 1.0, TICK)  # seconds before a piece; TICK: until the next whole second
@@ -87,16 +87,8 @@ def scenarios(draw) -> Scenario:
     for _ in range(draw(st.integers(0, 8))):
         name = next(names)
         steps += [Step.connect(name), Step.send(name, QUESTION)]
-    return Scenario(tuple(within_budget(steps, PAUSE_BUDGET) + held_reset(names)))
+    return Scenario(tuple(within_budget(steps, PAUSE_BUDGET) + reset_while_held(names, QUESTION, QUESTION)))
 
-
-def held_reset(names) -> list[Step]:
-    """The epilogue of every scenario (drawn from nothing, so the drawn part is what it was without it):
-    a client's question and its reset reach a server held up (graders.sandbox.watch.hold), so the
-    answer goes to a client gone; then one more client asks (point 4: it goes on serving)."""
-    gone, last = next(names), next(names)
-    return [Step.connect(gone), Step.held(Step.send(gone, QUESTION), Step.reset(gone)),
-            Step.connect(last), Step.send(last, QUESTION)]
 
 
 EXPLORER = Explorer(model=lambda scenario: ClockModel(TZ_OFFSET), scenarios=scenarios(), env=SERVER_ENV,

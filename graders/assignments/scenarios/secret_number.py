@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from graders.checking.explore import Explorer, Scenario, Step
+from graders.checking.explore import Explorer, Scenario, Step, reset_while_held
 from graders.assignments.models.secret_number import SecretNumberModel
 from graders.assignments.scenarios.clock import interleave, within_budget
 
@@ -101,17 +101,10 @@ def scenarios(draw) -> Scenario:
     for _ in range(draw(st.integers(1, 3))):
         plans = [draw(client_plan(next(names), secret)) for _ in range(draw(st.integers(1, 3)))]
         steps += interleave(draw, plans)
-    return Scenario(tuple(first + within_budget(steps, PAUSE_BUDGET) + held_reset(names, secret)),
+    return Scenario(tuple(first + within_budget(steps, PAUSE_BUDGET)
+                          + reset_while_held(names, f"{secret + 1}\n".encode(), f"{secret + 2}\n".encode())),
                     env={"SECRET_NUMBER": value})
 
-
-def held_reset(names, secret: int) -> list[Step]:
-    """The epilogue of every scenario (drawn from nothing, so the drawn part is what it was without it):
-    a wrong guess and a reset reach a server held up (graders.sandbox.watch.hold), so its reply goes
-    to a client gone (point 7); then one more client guesses."""
-    gone, last = next(names), next(names)
-    return [Step.connect(gone), Step.held(Step.send(gone, f"{secret + 1}\n".encode()), Step.reset(gone)),
-            Step.connect(last), Step.send(last, f"{secret + 2}\n".encode())]
 
 
 def model(scenario: Scenario) -> SecretNumberModel:

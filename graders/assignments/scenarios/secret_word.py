@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from graders.checking.explore import Explorer, Scenario, Step
+from graders.checking.explore import Explorer, Scenario, Step, reset_while_held
 from graders.assignments.models.secret_word import SecretWordModel
 from graders.assignments.scenarios.clock import interleave, within_budget
 
@@ -116,18 +116,11 @@ def scenarios(draw) -> Scenario:
     for _ in range(draw(st.integers(1, 4))):
         plans = [draw(client_plan(next(names), secret)) for _ in range(draw(st.integers(1, 3)))]
         steps += interleave(draw, plans)
-    return Scenario(tuple(first + within_budget(steps, PAUSE_BUDGET) + held_reset(names)),
+    return Scenario(tuple(first + within_budget(steps, PAUSE_BUDGET)
+                          # both ask a miss: whether a server takes a request whose client is gone is not graded
+                          + reset_while_held(names, request("/banana"), request("/banana"))),
                     env={"SECRET_WORD": secret})
 
-
-def held_reset(names) -> list[Step]:
-    """The epilogue of every scenario (drawn from nothing, so the drawn part is what it was without it):
-    a request and a reset reach a server held up (graders.sandbox.watch.hold), so its response goes
-    to a client gone (point 1: the server goes on); then one more request.  Both ask a miss: whether
-    a server takes a request whose client is gone is not graded."""
-    gone, last = next(names), next(names)
-    return [Step.connect(gone), Step.held(Step.send(gone, request("/banana")), Step.reset(gone)),
-            Step.connect(last), Step.send(last, request("/banana"))]
 
 
 def model(scenario: Scenario) -> SecretWordModel:
